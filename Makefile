@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# extpager: the module, libpager, the daemons and the selftests.
+#
+#   make                 build everything (the module against Debian's 6.12)
+#   make KDIR=<tree>     build the module against another kernel tree
+#   make check           run the selftests in a VM on the stock kernel
+#   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
+#   make checkpatch      checkpatch.pl --strict over module/ and uapi/
+#   make lint            checkpatch, and the module built with W=1 and C=1
+#   make deps            install what building and testing need (apt-get)
+#   make install         libpager, its header and pkg-config file, daemons
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+# Derived once and lazily: a fresh machine has none of it before `make deps`.
+kver = $(eval kver := $(shell scripts/paths kver))$(kver)
+ksrc = $(eval ksrc := $(shell scripts/paths ksrc))$(ksrc)
+KDIR ?= /lib/modules/$(kver)/build
+krel = $(eval krel := $(shell cat $(KDIR)/include/config/kernel.release))$(krel)
+MODDIR = build/module-$(krel)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/sbin
+
+CFLAGS ?= -O2 -g
+EP_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+	-D_GNU_SOURCE -Iuapi -Ilibpager $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+LIBNL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+
+LIB_SRCS := $(wildcard libpager/*.c)
+LIB_OBJS := $(patsubst %.c,build/%.o,$(LIB_SRCS))
+DAEMONS := $(patsubst daemons/%.c,build/daemons/%,$(wildcard daemons/*.c))
+SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
+
+.PHONY: all module libpager daemons selftests deps check check-debug \
+	checkpatch lint install clean
+
+all: module libpager daemons selftests
+
+# --- the module ---------------------------------------------------------------
+# Built in build/module-<release>/ through links to the sources, so that the
+# stock and debug kernels' builds live side by side.
+module:
+	@test -e $(KDIR)/Makefile || { echo "no kernel tree at KDIR=$(KDIR); run 'make deps'" >&2; exit 1; }
+	@mkdir -p $(MODDIR)/module
+	@find $(MODDIR) -xtype l -delete
+	@ln -sfn $(CURDIR)/Kbuild $(MODDIR)/Kbuild
+	@ln -sfn $(CURDIR)/uapi $(MODDIR)/uapi
+	@for f in module/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODDIR)/$$f; done
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
+
+# --- libpager -----------------------------------------------------------------
+libpager: build/libpager.so.1 build/libpager.a build/libpager.pc
+
+build/libpager/%.o: libpager/%.c $(wildcard libpager/*.h) uapi/linux/extpager.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+build/libpager.so.1: $(LIB_OBJS) libpager/libpager.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,libpager.so.1 \
+		-Wl,--version-script=libpager/libpager.map -o $@ $(LIB_OBJS) $(LIBNL_LIBS) -lpthread
+	ln -sf libpager.so.1 build/libpager.so
+
+build/libpager.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+build/libpager.pc: libpager/libpager.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
+
+# --- daemons and selftests ----------------------------------------------------
+daemons: $(DAEMONS)
+
+build/daemons/%: daemons/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+
+selftests: $(SELFTESTS)
+
+build/selftests/%: selftests/%.c $(wildcard selftests/*.h) build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -I$(ksrc)/tools/testing/selftests -o $@ $< \
+		build/libpager.a $(LIBNL_LIBS) -lpthread
+
+# --- set-up, tests, checks ----------------------------------------------------
+deps:
+	@scripts/deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check stock
+
+check-debug: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check debug
+
+checkpatch:
+	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \
+		--show-types -f module/*.[ch] uapi/linux/*.h Kbuild); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "checkpatch: clean"
+
+# W=1 and sparse over every file of the module (C=2 checks even what is
+# up to date); any warning fails.
+lint: checkpatch
+	@out=$$($(MAKE) --no-print-directory module W=1 C=2 2>&1); rc=$$?; echo "$$out"; \
+	if [ $$rc != 0 ] || grep -qiE 'warning|error' <<<"$$out"; then \
+		echo "lint: the module does not build cleanly with W=1 C=2" >&2; exit 1; fi; \
+	echo "lint: W=1 and sparse clean"
+
+install: libpager daemons
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR)
+	install -m 644 build/libpager.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 build/libpager.so.1 $(DESTDIR)$(LIBDIR)/
+	ln -sf libpager.so.1 $(DESTDIR)$(LIBDIR)/libpager.so
+	install -m 644 libpager/libpager.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 uapi/linux/extpager.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 build/libpager.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(if $(DAEMONS),install -m 755 $(DAEMONS) $(DESTDIR)$(BINDIR)/)
+
+clean:
+	rm -rf build

@@ -1,0 +1,54 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the selftests (all, or those named) and tally their test cases.
+# Meant to run in the VM: scripts/vm run -- selftests/run_tests.sh [NAME...]
+#
+# Each program prints TAP; its top-level "ok"/"not ok" lines are counted, a
+# "# SKIP" as skipped.  A program that exits non-zero without a failed case,
+# prints no case at all, or outlives EXTPAGER_TEST_TIMEOUT seconds (default
+# 300) counts as one more failure.  Exits non-zero if anything failed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+timeout=${EXTPAGER_TEST_TIMEOUT:-300}
+
+progs=()
+if [ $# -gt 0 ]; then
+	for name in "$@"; do
+		for p in "$top/build/selftests/$name" "$top/selftests/$name" "$name"; do
+			[ -x "$p" ] && [ -f "$p" ] && { progs+=("$p"); continue 2; }
+		done
+		echo "run_tests: no selftest '$name'" >&2
+		exit 2
+	done
+else
+	shopt -s nullglob
+	progs=("$top"/build/selftests/*_test "$top"/selftests/*_test.sh)
+fi
+
+pass=0 fail=0 skip=0
+out=$(mktemp)
+for p in "${progs[@]}"; do
+	name=${p##*/}
+	echo "# selftests: extpager: $name"
+	timeout -k 10 "$timeout" "$p" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	n_pass=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')
+	n_skip=$(grep -cE '^ok [0-9]+.*# SKIP' "$out")
+	n_fail=$(grep -cE '^not ok [0-9]+' "$out")
+	n_pass=$((n_pass - n_skip))
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "# $name: killed after ${timeout}s"
+		n_fail=$((n_fail + 1))
+	elif [ "$rc" != 0 ] && [ "$n_fail" = 0 ]; then
+		echo "# $name: exited with status $rc but reported no failed case"
+		n_fail=$((n_fail + 1))
+	elif [ $((n_pass + n_skip + n_fail)) = 0 ]; then
+		echo "# $name: ran no test case"
+		n_fail=$((n_fail + 1))
+	fi
+	pass=$((pass + n_pass)) fail=$((fail + n_fail)) skip=$((skip + n_skip))
+done
+rm -f "$out"
+echo "# totals: pass $pass fail $fail skip $skip"
+[ "$fail" = 0 ]

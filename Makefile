@@ -7,7 +7,8 @@
 #   make check           run the selftests in a VM on the stock kernel
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
-#   make lint            checkpatch, and the module built with W=1 and C=1
+#   make lint            checkpatch, regen --check, the module with W=1 and C=1
+#   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
 #   make deps            install what building and testing need (apt-get)
 #   make install         libpager, its header and pkg-config file, daemons
 
@@ -37,7 +38,7 @@ DAEMONS := $(patsubst daemons/%.c,build/daemons/%,$(wildcard daemons/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
 
 .PHONY: all module libpager daemons selftests deps check check-debug \
-	checkpatch lint install clean
+	checkpatch lint regen install clean
 
 all: module libpager daemons selftests
 
@@ -104,9 +105,13 @@ checkpatch:
 		--show-types -f module/*.[ch] uapi/linux/*.h Kbuild); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "checkpatch: clean"
 
-# W=1 and sparse over every file of the module (C=2 checks even what is
-# up to date); any warning fails.
+regen:
+	@scripts/ynl-regen
+
+# The generated files match the spec; W=1 and sparse over every file of the
+# module (C=2 checks even what is up to date); any warning fails.
 lint: checkpatch
+	@scripts/ynl-regen --check && echo "regen: generated files match the spec"
 	@out=$$($(MAKE) --no-print-directory module W=1 C=2 2>&1); rc=$$?; echo "$$out"; \
 	if [ $$rc != 0 ] || grep -qiE 'warning|error' <<<"$$out"; then \
 		echo "lint: the module does not build cleanly with W=1 C=2" >&2; exit 1; fi; \

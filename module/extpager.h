@@ -1,8 +1,149 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * extpager's internal interfaces.
+ *
+ * Locking, outermost first:
+ *   extpager_managers_lock (mutex)  a manager's list of objects
+ *   extpager_object.lock (mutex)    everything else in the object
+ * Neither is held while copying from userspace or waiting for a folio lock:
+ * a manager's copy may fault on an extpager mapping.
+ */
 #ifndef _EXTPAGER_H
 #define _EXTPAGER_H
 
-int extpager_genl_init(void);
-void extpager_genl_exit(void);
+#include <linux/fs.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+struct genl_info;
+struct net;
+struct netlink_ext_ack;
+
+/* Module parameters, documented in Documentation/extpager.rst. */
+extern unsigned int request_timeout_ms;
+extern unsigned int max_requests;
+extern bool unprivileged;
+extern unsigned int max_objects_per_user;
+
+/*
+ * A manager: the generic netlink socket, named by netns and port id, that
+ * created objects.  It goes when the socket is released (NETLINK_URELEASE).
+ */
+struct extpager_manager {
+	struct list_head node;		/* in extpager_managers */
+	struct net *net;
+	u32 portid;
+	struct list_head objects;
+};
+
+struct extpager_stats {
+	atomic_long_t faults;
+	atomic_long_t requests;
+	atomic_long_t requested_pages;
+	atomic_long_t supplies;
+	atomic_long_t zero_fills;
+	atomic_long_t errors;
+	atomic_long_t timeouts;
+	atomic_long_t unlocks;
+};
+
+/*
+ * A memory object.  It is the inode of a file on extpager's pseudo
+ * filesystem: its pages are that inode's page cache, and it lives as long
+ * as a file descriptor or a mapping refers to it.
+ */
+struct extpager_object {
+	struct inode vfs_inode;
+	u32 id;				/* in extpager_objects */
+	kuid_t owner;			/* who created it */
+
+	struct mutex lock;		/* guards all of the below */
+	struct extpager_manager *manager; /* NULL once orphaned or destroyed */
+	u32 portid;			/* the manager's, valid with @manager */
+	struct net *net;		/* likewise; the manager's socket pins it */
+	struct list_head manager_node;
+	bool init_sent;
+	bool ready;			/* READY received: faults may proceed */
+	bool may_cache;
+	bool destroyed;
+	unsigned int cluster;		/* pages per fault's request */
+	unsigned int nr_requests;	/* outstanding data requests */
+	struct xarray requests;		/* id -> struct extpager_request */
+	u32 next_request_id;
+	struct list_head deadlines;	/* data requests, oldest first */
+	struct delayed_work timeout_work;
+	struct list_head faults;	/* struct extpager_fault in flight */
+	struct list_head sigbus;	/* struct extpager_sigbus to deliver */
+	wait_queue_head_t wait;		/* ready, request slots, unlocks */
+
+	atomic_t mappings;
+	struct extpager_stats stats;
+};
+
+static inline struct extpager_object *EXTPAGER_OBJ(struct inode *inode)
+{
+	return container_of(inode, struct extpager_object, vfs_inode);
+}
+
+enum extpager_request_kind {
+	EXTPAGER_REQ_DATA,		/* DATA_REQUEST: pages to supply */
+	EXTPAGER_REQ_UNLOCK,		/* DATA_UNLOCK: write access to grant */
+};
+
+/*
+ * A question to the manager, named by its id.  A data request holds the
+ * locks of its folios, which are in the page cache and not uptodate: the
+ * answer fills and unlocks them.  Pages are answered one run at a time;
+ * folios[i] is NULL once page index + i is answered.
+ */
+struct extpager_request {
+	u32 id;
+	enum extpager_request_kind kind;
+	bool write;			/* the fault that caused it */
+	bool live;			/* fully set up: answers may claim it */
+	pgoff_t index;
+	unsigned int nr;
+	unsigned int pending;		/* data: folios not yet answered */
+	unsigned long deadline;
+	struct list_head deadline_node;
+	int result;			/* unlock: 1 pending, 0 granted, -errno */
+	unsigned int waiters;		/* unlock: faults waiting for it */
+	struct folio *folios[];
+};
+
+/* object.c */
+extern struct xarray extpager_objects;
+int extpager_fs_init(void);
+void extpager_fs_exit(void);
+int extpager_managers_init(void);
+void extpager_managers_exit(void);
+struct file *extpager_object_create(const struct genl_info *info, loff_t size);
+bool extpager_object_managed_by(struct extpager_object *obj,
+				const struct genl_info *info);
+struct extpager_object *extpager_object_get(u32 id);
+void extpager_object_put(struct extpager_object *obj);
+void extpager_object_destroy(struct extpager_object *obj);
+unsigned int extpager_objects_of(kuid_t uid);
+
+/* fault.c */
+extern const struct vm_operations_struct extpager_vm_ops;
+extern const struct address_space_operations extpager_aops;
+void extpager_object_init_requests(struct extpager_object *obj);
+void extpager_fail_all(struct extpager_object *obj);
+void extpager_free_requests(struct extpager_object *obj);
+int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
+		   unsigned int nr, struct folio **folios,
+		   struct netlink_ext_ack *extack);
+void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
+			  pgoff_t index, unsigned int nr, int err);
+int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
+unsigned long extpager_timeout(void);
+
+/* netlink.c */
+int extpager_notify(struct extpager_object *obj, u8 cmd,
+		    const struct extpager_request *req);
 
 #endif /* _EXTPAGER_H */

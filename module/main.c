@@ -10,24 +10,77 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 
 #include "extpager.h"
+#include "genl.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+static int param_set_positive(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, INT_MAX);
+}
+
+static const struct kernel_param_ops positive_uint_ops = {
+	.set	= param_set_positive,
+	.get	= param_get_uint,
+};
+
+unsigned int request_timeout_ms = 30000;
+module_param_cb(request_timeout_ms, &positive_uint_ops, &request_timeout_ms, 0644);
+MODULE_PARM_DESC(request_timeout_ms,
+		 "How long a fault waits for its manager before SIGBUS, in ms (default 30000)");
+
+unsigned int max_requests = 1024;
+module_param_cb(max_requests, &positive_uint_ops, &max_requests, 0644);
+MODULE_PARM_DESC(max_requests,
+		 "Outstanding data requests per object; more faults wait for a slot (default 1024)");
+
+bool unprivileged;
+module_param(unprivileged, bool, 0644);
+MODULE_PARM_DESC(unprivileged,
+		 "Let managers without CAP_SYS_ADMIN create objects (default N)");
+
+unsigned int max_objects_per_user = 64;
+module_param(max_objects_per_user, uint, 0644);
+MODULE_PARM_DESC(max_objects_per_user,
+		 "Objects each unprivileged user may have (default 64)");
 
 static int __init extpager_init(void)
 {
 	int err;
 
-	err = extpager_genl_init();
+	err = extpager_fs_init();
 	if (err) {
-		pr_err("cannot register the generic netlink family: %d\n", err);
+		pr_err("cannot set up the object filesystem: %d\n", err);
 		return err;
 	}
+	err = extpager_managers_init();
+	if (err) {
+		pr_err("cannot watch netlink sockets: %d\n", err);
+		goto fs_exit;
+	}
+	err = genl_register_family(&extpager_nl_family);
+	if (err) {
+		pr_err("cannot register the generic netlink family: %d\n", err);
+		goto managers_exit;
+	}
 	return 0;
+
+managers_exit:
+	extpager_managers_exit();
+fs_exit:
+	extpager_fs_exit();
+	return err;
 }
 
 static void __exit extpager_exit(void)
 {
-	extpager_genl_exit();
+	genl_unregister_family(&extpager_nl_family);
+	extpager_managers_exit();
+	extpager_fs_exit();
 }
 
 module_init(extpager_init);

@@ -1,26 +1,659 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The generic netlink family through which managers talk to the module.
+ * The generic netlink side: the managers' messages, whose handlers genl.h
+ * (generated from Documentation/netlink/specs/extpager.yaml) declares, and
+ * the messages the kernel sends them.
+ *
+ * Handlers run in the sender's context (netlink delivers to a kernel socket
+ * synchronously), which is what lets DATA_SUPPLY copy straight from the
+ * manager's memory.  The family has parallel_ops: objects lock themselves.
+ * A manager is its socket's netns and port id: the object records both.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
+#include <linux/uaccess.h>
 #include <net/genetlink.h>
-#include <linux/extpager.h>
 
 #include "extpager.h"
+#include "genl.h"
+#include "trace.h"
 
-static struct genl_family extpager_genl_family __ro_after_init = {
-	.name		= EXTPAGER_FAMILY_NAME,
-	.version	= EXTPAGER_FAMILY_VERSION,
-	.module		= THIS_MODULE,
-	.netnsok	= true,
-};
-
-int __init extpager_genl_init(void)
+/* Send @cmd about @obj, and about @req if non-NULL, to its manager. */
+int extpager_notify(struct extpager_object *obj, u8 cmd,
+		    const struct extpager_request *req)
 {
-	return genl_register_family(&extpager_genl_family);
+	struct sk_buff *skb;
+	void *hdr;
+
+	lockdep_assert_held(&obj->lock);
+	if (!obj->manager)
+		return -ENOTCONN;
+	skb = genlmsg_new(6 * nla_total_size(sizeof(u64)), GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &extpager_nl_family, 0, cmd);
+	if (!hdr || nla_put_u32(skb, EXTPAGER_A_OBJECT_ID, obj->id))
+		goto too_big;
+	if (cmd == EXTPAGER_CMD_INIT &&
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode)))
+		goto too_big;
+	if (req &&
+	    (nla_put_u32(skb, EXTPAGER_A_OBJECT_REQUEST_ID, req->id) ||
+	     nla_put_uint(skb, EXTPAGER_A_OBJECT_OFFSET, (u64)req->index << PAGE_SHIFT) ||
+	     nla_put_uint(skb, EXTPAGER_A_OBJECT_LENGTH, (u64)req->nr << PAGE_SHIFT)))
+		goto too_big;
+	if (req && req->kind == EXTPAGER_REQ_DATA &&
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ACCESS,
+			req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ))
+		goto too_big;
+	genlmsg_end(skb, hdr);
+	return genlmsg_unicast(obj->net, skb, obj->portid);
+
+too_big:
+	nlmsg_free(skb);
+	return -EMSGSIZE;
 }
 
-void extpager_genl_exit(void)
+/* Every command on an object checks that the sender manages it. */
+int extpager_nl_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
+			 struct genl_info *info)
 {
-	genl_unregister_family(&extpager_genl_family);
+	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_ID];
+	struct extpager_object *obj;
+	bool destroyed, owned;
+	u32 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ID))
+		return -EINVAL;
+	id = nla_get_u32(attr);
+	obj = extpager_object_get(id);
+	if (!obj) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr, "no object %u", id);
+		return -ENOENT;
+	}
+	destroyed = READ_ONCE(obj->destroyed);
+	owned = extpager_object_managed_by(obj, info);
+	if (destroyed || !owned) {
+		if (destroyed)
+			NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
+						"object %u is destroyed", id);
+		else
+			NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
+						"object %u is not managed by this socket", id);
+		extpager_object_put(obj);
+		return destroyed ? -ENOENT : -EPERM;
+	}
+	info->user_ptr[0] = obj;
+	return 0;
+}
+
+void extpager_nl_post_doit(const struct genl_split_ops *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+{
+	extpager_object_put(info->user_ptr[0]);
+}
+
+/* The run [offset, offset + len) of @obj, checked, in pages. */
+static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
+			   u64 len, pgoff_t *index, unsigned int *nr)
+{
+	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_OFFSET];
+	u64 size = i_size_read(&obj->vfs_inode);
+	u64 offset;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_OFFSET))
+		return -EINVAL;
+	offset = nla_get_uint(attr);
+	if (!PAGE_ALIGNED(offset)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "offset is not page aligned");
+		return -EINVAL;
+	}
+	if (!len || !PAGE_ALIGNED(len)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "length is not a positive multiple of the page size");
+		return -EINVAL;
+	}
+	if (len > (u64)EXTPAGER_MAX_RUN << PAGE_SHIFT) {
+		NL_SET_ERR_MSG_FMT(info->extack, "run longer than %u pages",
+				   EXTPAGER_MAX_RUN);
+		return -E2BIG;
+	}
+	if (offset >= size || len > size - offset) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "run %llu+%llu ends beyond the object's size %llu",
+				   offset, len, size);
+		return -ERANGE;
+	}
+	*index = offset >> PAGE_SHIFT;
+	*nr = len >> PAGE_SHIFT;
+	return 0;
+}
+
+int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *reply;
+	struct file *file;
+	u64 size;
+	void *hdr;
+	int fd, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_SIZE))
+		return -EINVAL;
+	size = nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_SIZE]);
+	if (!size || !PAGE_ALIGNED(size) || size > MAX_LFS_FILESIZE) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[EXTPAGER_A_OBJECT_SIZE],
+				    "size must be a positive multiple of the page size");
+		return -EINVAL;
+	}
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		if (!READ_ONCE(unprivileged)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "creating objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
+			return -EPERM;
+		}
+		if (extpager_objects_of(current_euid()) >= READ_ONCE(max_objects_per_user)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "this user has max_objects_per_user objects already");
+			return -EDQUOT;
+		}
+	}
+	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto free_reply;
+	}
+	file = extpager_object_create(info, size);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto put_fd;
+	}
+	hdr = genlmsg_iput(reply, info);
+	if (!hdr ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, EXTPAGER_OBJ(file_inode(file))->id) ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd)) {
+		err = -EMSGSIZE;
+		goto put_file;
+	}
+	genlmsg_end(reply, hdr);
+	/* As net/handshake's accept: the fd exists only if the reply went out. */
+	err = genlmsg_reply(reply, info);
+	reply = NULL;
+	if (err)
+		goto put_file;
+	fd_install(fd, file);
+	return 0;
+
+put_file:
+	fput(file);
+put_fd:
+	put_unused_fd(fd);
+free_reply:
+	nlmsg_free(reply);
+	return err;
+}
+
+int extpager_nl_object_destroy_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	extpager_object_destroy(info->user_ptr[0]);
+	return 0;
+}
+
+static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
+			    const struct genl_info *info, int flags)
+{
+	struct extpager_stats *s = &obj->stats;
+	struct nlattr *nest;
+	u32 manager;
+	u8 ready, may_cache;
+	u32 cluster;
+	void *hdr;
+
+	hdr = genlmsg_iput(skb, info);
+	if (!hdr)
+		return -EMSGSIZE;
+	mutex_lock(&obj->lock);
+	manager = obj->manager ? obj->portid : 0;
+	ready = obj->ready;
+	may_cache = obj->may_cache;
+	cluster = obj->cluster;
+	mutex_unlock(&obj->lock);
+
+	if (nla_put_u32(skb, EXTPAGER_A_OBJECT_ID, obj->id) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode)) ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_MANAGER, manager) ||
+	    nla_put_u8(skb, EXTPAGER_A_OBJECT_READY, ready) ||
+	    nla_put_u8(skb, EXTPAGER_A_OBJECT_MAY_CACHE, may_cache) ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_CLUSTER, cluster) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT, obj->vfs_inode.i_mapping->nrpages) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_MAPPINGS, atomic_read(&obj->mappings)))
+		goto cancel;
+	nest = nla_nest_start(skb, EXTPAGER_A_OBJECT_STATS);
+	if (!nest ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_FAULTS, atomic_long_read(&s->faults)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_REQUESTS, atomic_long_read(&s->requests)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_REQUESTED_PAGES,
+			 atomic_long_read(&s->requested_pages)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_SUPPLIES, atomic_long_read(&s->supplies)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_ZERO_FILLS, atomic_long_read(&s->zero_fills)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_ERRORS, atomic_long_read(&s->errors)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_TIMEOUTS, atomic_long_read(&s->timeouts)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_UNLOCKS, atomic_long_read(&s->unlocks)))
+		goto cancel;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+/* Managers see their own objects; CAP_SYS_ADMIN sees every object. */
+static bool extpager_visible(struct sk_buff *skb, struct extpager_object *obj,
+			     const struct genl_info *info)
+{
+	return netlink_capable(skb, CAP_SYS_ADMIN) ||
+	       extpager_object_managed_by(obj, info);
+}
+
+int extpager_nl_object_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_ID];
+	struct extpager_object *obj;
+	struct sk_buff *reply;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ID))
+		return -EINVAL;
+	obj = extpager_object_get(nla_get_u32(attr));
+	if (!obj || !extpager_visible(skb, obj, info)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such object of this manager");
+		err = obj ? -EPERM : -ENOENT;
+		goto put;
+	}
+	reply = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!reply) {
+		err = -ENOMEM;
+		goto put;
+	}
+	err = extpager_nl_fill(reply, obj, info, 0);
+	if (err) {
+		nlmsg_free(reply);
+		goto put;
+	}
+	err = genlmsg_reply(reply, info);
+put:
+	if (obj)
+		extpager_object_put(obj);
+	return err;
+}
+
+int extpager_nl_object_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct genl_info *info = genl_info_dump(cb);
+	struct extpager_object *obj;
+	unsigned long id;
+	int err = 0;
+
+	xa_for_each_start(&extpager_objects, id, obj, cb->args[0]) {
+		obj = extpager_object_get(id);
+		if (!obj)
+			continue;
+		if (extpager_visible(cb->skb, obj, info))
+			err = extpager_nl_fill(skb, obj, info, NLM_F_MULTI);
+		extpager_object_put(obj);
+		if (err)
+			break;
+		cb->args[0] = id + 1;
+	}
+	return err == -EMSGSIZE && skb->len ? skb->len : err ?: skb->len;
+}
+
+int extpager_nl_ready_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct extpager_object *obj = info->user_ptr[0];
+
+	mutex_lock(&obj->lock);
+	if (info->attrs[EXTPAGER_A_OBJECT_MAY_CACHE])
+		obj->may_cache = nla_get_u8(info->attrs[EXTPAGER_A_OBJECT_MAY_CACHE]);
+	if (info->attrs[EXTPAGER_A_OBJECT_CLUSTER])
+		obj->cluster = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_CLUSTER]);
+	obj->ready = true;
+	wake_up_all(&obj->wait);
+	mutex_unlock(&obj->lock);
+	return 0;
+}
+
+/*
+ * Copy one page of a supply into @folio, from an inline attribute or from
+ * the sender's memory.  With @atomic, page faults are disabled (the caller
+ * holds folio locks, and the source may be a mapping of this very object):
+ * the caller faults the source in first.
+ */
+static int extpager_copy_page(struct folio *folio, const struct nlattr *attr,
+			      const void __user *uaddr, bool atomic)
+{
+	void *dst = kmap_local_folio(folio, 0);
+	unsigned long left = 0;
+
+	if (attr) {
+		memcpy(dst, nla_data(attr), PAGE_SIZE);
+	} else if (atomic) {
+		pagefault_disable();
+		left = __copy_from_user_inatomic(dst, uaddr, PAGE_SIZE);
+		pagefault_enable();
+	} else {
+		left = copy_from_user(dst, uaddr, PAGE_SIZE);
+	}
+	kunmap_local(dst);
+	flush_dcache_folio(folio);
+	return left ? -EFAULT : 0;
+}
+
+static void extpager_supplied(struct folio *folio, bool readonly)
+{
+	if (readonly)
+		folio_set_checked(folio);
+	folio_mark_uptodate(folio);
+	folio_unlock(folio);
+}
+
+/* A supply's pages, in order: inline attributes or a user address. */
+struct extpager_source {
+	struct genl_info *info;
+	struct nlattr *attr;	/* the current inline page, or NULL */
+	int rem;
+	const u8 __user *uaddr;
+};
+
+static const struct nlattr *extpager_next_inline(struct extpager_source *src)
+{
+	struct nlattr *attr;
+
+	if (!src->attr) {
+		src->attr = genlmsg_data(src->info->genlhdr);
+		src->rem = genlmsg_len(src->info->genlhdr);
+	} else {
+		src->attr = nla_next(src->attr, &src->rem);
+	}
+	for (attr = src->attr; nla_ok(attr, src->rem); attr = nla_next(attr, &src->rem))
+		if (nla_type(attr) == EXTPAGER_A_OBJECT_DATA)
+			return src->attr = attr;
+	return NULL;
+}
+
+static int extpager_copy_next(struct extpager_source *src, struct folio *folio,
+			      bool atomic)
+{
+	const struct nlattr *attr = NULL;
+	int err;
+
+	if (!src->uaddr)
+		attr = extpager_next_inline(src);
+	err = extpager_copy_page(folio, attr, src->uaddr, atomic);
+	if (src->uaddr)
+		src->uaddr += PAGE_SIZE;
+	return err;
+}
+
+/* Answer request @id with the supply's pages; see extpager_claim(). */
+static int extpager_supply_request(struct extpager_object *obj, u32 id,
+				   pgoff_t index, unsigned int nr,
+				   struct extpager_source *src, bool readonly,
+				   struct netlink_ext_ack *extack)
+{
+	struct folio **folios;
+	unsigned int i;
+	int err;
+
+	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	err = extpager_claim(obj, id, index, nr, folios, extack);
+	if (err)
+		goto out;
+	for (i = 0; i < nr; i++) {
+		err = extpager_copy_next(src, folios[i], true);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "data-addr became unreadable during the copy");
+			atomic_long_add(nr - i, &obj->stats.errors);
+			extpager_fail_folios(obj, folios + i, index + i, nr - i, err);
+			break;
+		}
+		extpager_supplied(folios[i], readonly);
+	}
+	atomic_long_add(i, &obj->stats.supplies);
+	trace_extpager_supply(obj->id, id, index, i, 0);
+out:
+	kfree(folios);
+	return err;
+}
+
+/* An unsolicited supply: prefetch, leaving cached pages alone. */
+static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
+			     unsigned int nr, struct extpager_source *src,
+			     bool readonly, unsigned int *skipped)
+{
+	struct inode *inode = &obj->vfs_inode;
+	struct address_space *mapping = inode->i_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping);
+	unsigned int i, supplied = 0;
+	struct folio *folio;
+	int err = 0;
+
+	for (i = 0; i < nr; i++) {
+		folio = filemap_get_folio(mapping, index + i);
+		if (!IS_ERR(folio)) {
+			folio_put(folio);
+			extpager_copy_next(src, NULL, false);
+			(*skipped)++;
+			continue;
+		}
+		folio = filemap_alloc_folio(gfp, 0);
+		if (!folio) {
+			err = -ENOMEM;
+			break;
+		}
+		err = extpager_copy_next(src, folio, false);
+		if (err) {
+			folio_put(folio);
+			break;
+		}
+		/* Against truncation by OBJECT_DESTROY. */
+		filemap_invalidate_lock_shared(mapping);
+		if (index + i < DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE))
+			err = filemap_add_folio(mapping, folio, index + i, gfp);
+		else
+			err = -EEXIST;
+		filemap_invalidate_unlock_shared(mapping);
+		if (!err) {
+			extpager_supplied(folio, readonly);
+			supplied++;
+		} else if (err == -EEXIST) {
+			(*skipped)++;
+			err = 0;
+		}
+		folio_put(folio);
+		if (err)
+			break;
+	}
+	atomic_long_add(supplied, &obj->stats.supplies);
+	trace_extpager_supply(obj->id, 0, index, supplied, 0);
+	return err;
+}
+
+int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct extpager_object *obj = info->user_ptr[0];
+	struct nlattr *addr = info->attrs[EXTPAGER_A_OBJECT_DATA_ADDR];
+	struct nlattr *len_attr = info->attrs[EXTPAGER_A_OBJECT_LENGTH];
+	struct nlattr *req_attr = info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID];
+	struct extpager_source src = { .info = info };
+	unsigned int nr, n_inline = 0, skipped = 0;
+	struct sk_buff *reply;
+	struct nlattr *attr;
+	bool readonly;
+	pgoff_t index;
+	void *hdr;
+	u64 len;
+	int rem, err;
+
+	nla_for_each_attr_type(attr, EXTPAGER_A_OBJECT_DATA, genlmsg_data(info->genlhdr),
+			       genlmsg_len(info->genlhdr), rem) {
+		if (nla_len(attr) != PAGE_SIZE) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "each data attribute must hold exactly one page");
+			return -EINVAL;
+		}
+		n_inline++;
+	}
+	if (!n_inline == !addr) {
+		NL_SET_ERR_MSG(info->extack,
+			       "supply the data either inline (data) or by address (data-addr)");
+		return -EINVAL;
+	}
+	if (addr) {
+		if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_LENGTH))
+			return -EINVAL;
+		len = nla_get_uint(len_attr);
+	} else {
+		len = (u64)n_inline << PAGE_SHIFT;
+		if (len_attr && nla_get_uint(len_attr) != len) {
+			NL_SET_ERR_MSG_ATTR(info->extack, len_attr,
+					    "length does not match the inline data");
+			return -EINVAL;
+		}
+	}
+	err = extpager_nl_run(obj, info, len, &index, &nr);
+	if (err)
+		return err;
+	readonly = info->attrs[EXTPAGER_A_OBJECT_FLAGS] &&
+		   (nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_FLAGS]) &
+		    EXTPAGER_SUPPLY_FLAGS_READONLY);
+
+	if (addr) {
+		src.uaddr = u64_to_user_ptr(nla_get_uint(addr));
+		/* Fault the source in now: the copy runs with folios locked. */
+		if (!access_ok(src.uaddr, len) || fault_in_readable(src.uaddr, len)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, addr,
+					    "data-addr does not point at readable memory");
+			return -EFAULT;
+		}
+	}
+
+	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	if (req_attr)
+		err = extpager_supply_request(obj, nla_get_u32(req_attr), index, nr,
+					      &src, readonly, info->extack);
+	else
+		err = extpager_prefetch(obj, index, nr, &src, readonly, &skipped);
+	if (err) {
+		nlmsg_free(reply);
+		return err;
+	}
+	hdr = genlmsg_iput(reply, info);
+	if (!hdr ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_PAGES_SUPPLIED, nr - skipped) ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_PAGES_SKIPPED, skipped)) {
+		nlmsg_free(reply);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(reply, hdr);
+	return genlmsg_reply(reply, info);
+}
+
+/* The run and request an answer names; every answer but a prefetch has one. */
+static int extpager_nl_answer(struct extpager_object *obj, struct genl_info *info,
+			      u32 *id, pgoff_t *index, unsigned int *nr)
+{
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_LENGTH))
+		return -EINVAL;
+	*id = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	return extpager_nl_run(obj, info,
+			       nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_LENGTH]),
+			       index, nr);
+}
+
+int extpager_nl_data_unavailable_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct extpager_object *obj = info->user_ptr[0];
+	struct folio **folios;
+	unsigned int i, nr;
+	pgoff_t index;
+	u32 id;
+	int err;
+
+	err = extpager_nl_answer(obj, info, &id, &index, &nr);
+	if (err)
+		return err;
+	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	err = extpager_claim(obj, id, index, nr, folios, info->extack);
+	if (!err) {
+		for (i = 0; i < nr; i++) {
+			folio_zero_range(folios[i], 0, PAGE_SIZE);
+			extpager_supplied(folios[i], false);
+		}
+		atomic_long_add(nr, &obj->stats.zero_fills);
+		trace_extpager_zero_fill(obj->id, id, index, nr, 0);
+	}
+	kfree(folios);
+	return err;
+}
+
+int extpager_nl_data_error_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct extpager_object *obj = info->user_ptr[0];
+	struct folio **folios;
+	unsigned int nr;
+	pgoff_t index;
+	int err, error;
+	u32 id;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ERROR))
+		return -EINVAL;
+	error = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ERROR]);
+	err = extpager_nl_answer(obj, info, &id, &index, &nr);
+	if (err)
+		return err;
+	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	err = extpager_claim(obj, id, index, nr, folios, info->extack);
+	if (!err) {
+		atomic_long_add(nr, &obj->stats.errors);
+		trace_extpager_error(obj->id, id, index, nr, -error);
+		extpager_fail_folios(obj, folios, index, nr, -error);
+	}
+	kfree(folios);
+	return err;
+}
+
+int extpager_nl_unlock_reply_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct extpager_object *obj = info->user_ptr[0];
+	u32 id;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_GRANT))
+		return -EINVAL;
+	id = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	err = extpager_unlock_reply(obj, id,
+				    nla_get_u8(info->attrs[EXTPAGER_A_OBJECT_GRANT]));
+	if (err)
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "unlock request %u is not pending: answered or timed out", id);
+	return err;
 }

@@ -1,0 +1,602 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fault path.  Faults go through filemap_fault(), whose readahead and
+ * read_folio ask the manager for the pages (DATA_REQUEST) and return with
+ * the folios locked; the manager's answer fills and unlocks them.  So
+ * filemap_fault() waits for userspace without mmap_lock (it drops it and
+ * retries), and the folio lock is Mach's busy page: any number of faults on
+ * one page wait for one request.
+ *
+ * Errors are one-shot, as Mach's data_error: they reach the faults waiting
+ * when they come and not later ones.  Each fault is registered in
+ * obj->faults while it runs; an error marks the registered faults on its
+ * pages, and a marked fault's read_folio fails at once instead of asking
+ * again.  filemap_fault() then returns VM_FAULT_RETRY with mmap_lock
+ * dropped, so the SIGBUS is owed (obj->sigbus) and paid on the retry.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "extpager.h"
+#include "genl.h"
+#include "trace.h"
+
+struct extpager_fault {
+	struct list_head node;
+	struct task_struct *task;
+	pgoff_t index;
+	bool write;
+	int error;
+};
+
+/* A SIGBUS owed to a fault that filemap_fault() is retrying. */
+struct extpager_sigbus {
+	struct list_head node;
+	struct task_struct *task;
+	pgoff_t index;
+	unsigned long expires;	/* if the task never retries */
+};
+
+static void extpager_timeout_fn(struct work_struct *work);
+
+unsigned long extpager_timeout(void)
+{
+	return msecs_to_jiffies(READ_ONCE(request_timeout_ms));
+}
+
+void extpager_object_init_requests(struct extpager_object *obj)
+{
+	obj->nr_requests = 0;
+	xa_init_flags(&obj->requests, XA_FLAGS_ALLOC1);
+	obj->next_request_id = 0;
+	INIT_LIST_HEAD(&obj->deadlines);
+	INIT_DELAYED_WORK(&obj->timeout_work, extpager_timeout_fn);
+	INIT_LIST_HEAD(&obj->faults);
+	INIT_LIST_HEAD(&obj->sigbus);
+	init_waitqueue_head(&obj->wait);
+}
+
+static struct extpager_request *
+extpager_request_alloc(enum extpager_request_kind kind, pgoff_t index,
+		       unsigned int nr)
+{
+	struct extpager_request *req;
+
+	req = kzalloc(struct_size(req, folios, nr), GFP_KERNEL);
+	if (!req)
+		return NULL;
+	req->kind = kind;
+	req->index = index;
+	req->nr = nr;
+	req->pending = nr;
+	req->result = 1;
+	INIT_LIST_HEAD(&req->deadline_node);
+	return req;
+}
+
+/* The fault @current is taking on @obj, if any.  Under obj->lock. */
+static struct extpager_fault *extpager_current_fault(struct extpager_object *obj)
+{
+	struct extpager_fault *f;
+
+	list_for_each_entry(f, &obj->faults, node)
+		if (f->task == current)
+			return f;
+	return NULL;
+}
+
+/* A data request is answered or failed in full.  Under obj->lock. */
+static void extpager_retire(struct extpager_object *obj,
+			    struct extpager_request *req)
+{
+	xa_erase(&obj->requests, req->id);
+	list_del_init(&req->deadline_node);
+	obj->nr_requests--;
+	wake_up_all(&obj->wait);
+}
+
+/*
+ * Fail the folios of a run (NULL entries are skipped): the faults on them
+ * get SIGBUS.  The caller holds their locks; obj->lock is not held.
+ */
+void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
+			  pgoff_t index, unsigned int nr, int err)
+{
+	struct extpager_fault *f;
+	unsigned int i;
+
+	mutex_lock(&obj->lock);
+	list_for_each_entry(f, &obj->faults, node)
+		if (f->index - index < nr && folios[f->index - index])
+			f->error = err;
+	mutex_unlock(&obj->lock);
+	for (i = 0; i < nr; i++)
+		if (folios[i])
+			folio_unlock(folios[i]);
+}
+
+static bool extpager_may_ask(struct extpager_object *obj)
+{
+	return !READ_ONCE(obj->manager) ||
+	       (READ_ONCE(obj->ready) &&
+		READ_ONCE(obj->nr_requests) < READ_ONCE(max_requests));
+}
+
+/*
+ * Send data request @req, once the manager is ready and the object has a
+ * request slot free: both waits are bounded by request_timeout_ms.  On
+ * failure the request's folios are failed.  Consumes @req.
+ */
+static void extpager_ask(struct extpager_object *obj,
+			 struct extpager_request *req)
+{
+	unsigned long deadline = jiffies + extpager_timeout();
+	struct extpager_fault *f;
+	long left;
+	int err;
+
+	for (;;) {
+		mutex_lock(&obj->lock);
+		if (!obj->manager) {
+			err = -EIO;
+			goto unlock_fail;
+		}
+		if (obj->ready && obj->nr_requests < READ_ONCE(max_requests))
+			break;
+		mutex_unlock(&obj->lock);
+		left = wait_event_killable_timeout(obj->wait, extpager_may_ask(obj),
+						   max_t(long, deadline - jiffies, 1));
+		if (left <= 0) {
+			err = left ? -EINTR : -ETIMEDOUT;
+			goto fail;
+		}
+	}
+
+	err = xa_alloc_cyclic(&obj->requests, &req->id, req, xa_limit_32b,
+			      &obj->next_request_id, GFP_KERNEL);
+	if (err < 0)
+		goto unlock_fail;
+	f = extpager_current_fault(obj);
+	req->write = f && f->write;
+	req->deadline = jiffies + extpager_timeout();
+	if (list_empty(&obj->deadlines))
+		schedule_delayed_work(&obj->timeout_work, extpager_timeout());
+	list_add_tail(&req->deadline_node, &obj->deadlines);
+	obj->nr_requests++;
+
+	err = extpager_notify(obj, EXTPAGER_CMD_DATA_REQUEST, req);
+	if (err) {
+		extpager_retire(obj, req);
+		goto unlock_fail;
+	}
+	atomic_long_inc(&obj->stats.requests);
+	atomic_long_add(req->nr, &obj->stats.requested_pages);
+	trace_extpager_request(obj->id, req->id, req->index, req->nr,
+			       req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ);
+	mutex_unlock(&obj->lock);
+	return;
+
+unlock_fail:
+	mutex_unlock(&obj->lock);
+fail:
+	atomic_long_add(req->nr, &obj->stats.errors);
+	trace_extpager_error(obj->id, req->id, req->index, req->nr, err);
+	extpager_fail_folios(obj, req->folios, req->index, req->nr, err);
+	kfree(req);
+}
+
+static void extpager_readahead(struct readahead_control *ractl)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(ractl->mapping->host);
+	pgoff_t index = readahead_index(ractl);
+	unsigned int left = readahead_count(ractl);
+
+	while (left) {
+		unsigned int i, nr = min_t(unsigned int, left, EXTPAGER_MAX_RUN);
+		struct extpager_request *req;
+		struct folio *folio;
+
+		/* Left locked and not uptodate, read_folio() will ask again. */
+		req = extpager_request_alloc(EXTPAGER_REQ_DATA, index, nr);
+		for (i = 0; i < nr; i++) {
+			folio = readahead_folio(ractl);
+			if (req)
+				req->folios[i] = folio;
+			else
+				folio_unlock(folio);
+		}
+		if (req)
+			extpager_ask(obj, req);
+		index += nr;
+		left -= nr;
+	}
+}
+
+static int extpager_read_folio(struct file *file, struct folio *folio)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(folio->mapping->host);
+	struct extpager_request *req;
+	struct extpager_fault *f;
+	int err = 0;
+
+	/* A fault an error has reached fails instead of asking again. */
+	mutex_lock(&obj->lock);
+	f = extpager_current_fault(obj);
+	if (f && f->index == folio->index)
+		err = f->error;
+	mutex_unlock(&obj->lock);
+	if (err) {
+		folio_unlock(folio);
+		return err;
+	}
+
+	req = extpager_request_alloc(EXTPAGER_REQ_DATA, folio->index, 1);
+	if (!req) {
+		folio_unlock(folio);
+		return -ENOMEM;
+	}
+	req->folios[0] = folio;
+	extpager_ask(obj, req);
+	return 0;
+}
+
+/*
+ * Take pages [index, index + nr) of data request @id: the caller then holds
+ * their folio locks and must fill or fail them.  Fails, changing nothing,
+ * unless every one of them is still waiting in that request.
+ */
+int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
+		   unsigned int nr, struct folio **folios,
+		   struct netlink_ext_ack *extack)
+{
+	struct extpager_request *req, *done = NULL;
+	unsigned int i, first;
+	int err = 0;
+
+	mutex_lock(&obj->lock);
+	req = xa_load(&obj->requests, id);
+	if (!req || req->kind != EXTPAGER_REQ_DATA) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "request %u is not pending: answered, timed out or failed",
+				   id);
+		err = -ESTALE;
+		goto out;
+	}
+	if (index < req->index || index + nr > req->index + req->nr) {
+		NL_SET_ERR_MSG_FMT(extack,
+				   "pages %lu-%lu are outside request %u (pages %lu-%lu)",
+				   index, index + nr - 1, id, req->index,
+				   req->index + req->nr - 1);
+		err = -ERANGE;
+		goto out;
+	}
+	first = index - req->index;
+	for (i = 0; i < nr; i++) {
+		if (!req->folios[first + i]) {
+			NL_SET_ERR_MSG_FMT(extack,
+					   "page %lu of request %u is already answered",
+					   index + i, id);
+			err = -ESTALE;
+			goto out;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		folios[i] = req->folios[first + i];
+		req->folios[first + i] = NULL;
+	}
+	req->pending -= nr;
+	if (!req->pending) {
+		extpager_retire(obj, req);
+		done = req;
+	}
+out:
+	mutex_unlock(&obj->lock);
+	kfree(done);
+	return err;
+}
+
+/* Fail every data request of @obj in @list. */
+static void extpager_fail_list(struct extpager_object *obj,
+			       struct list_head *list, int err)
+{
+	struct extpager_request *req, *tmp;
+
+	list_for_each_entry_safe(req, tmp, list, deadline_node) {
+		if (err == -ETIMEDOUT) {
+			atomic_long_add(req->pending, &obj->stats.timeouts);
+			trace_extpager_timeout(obj->id, req->id, req->index, req->nr, 0);
+		} else {
+			atomic_long_add(req->pending, &obj->stats.errors);
+			trace_extpager_error(obj->id, req->id, req->index, req->nr, err);
+		}
+		extpager_fail_folios(obj, req->folios, req->index, req->nr, err);
+		kfree(req);
+	}
+}
+
+static void extpager_timeout_fn(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(to_delayed_work(work),
+						   struct extpager_object,
+						   timeout_work);
+	struct extpager_request *req, *tmp;
+	LIST_HEAD(expired);
+
+	mutex_lock(&obj->lock);
+	list_for_each_entry_safe(req, tmp, &obj->deadlines, deadline_node) {
+		if (time_before(jiffies, req->deadline)) {
+			schedule_delayed_work(&obj->timeout_work,
+					      req->deadline - jiffies);
+			break;
+		}
+		extpager_retire(obj, req);
+		list_add_tail(&req->deadline_node, &expired);
+	}
+	mutex_unlock(&obj->lock);
+	extpager_fail_list(obj, &expired, -ETIMEDOUT);
+}
+
+/*
+ * The manager is gone or the object destroyed: fail every request.  New
+ * ones fail by themselves once obj->manager is NULL.
+ */
+void extpager_fail_all(struct extpager_object *obj)
+{
+	struct extpager_request *req;
+	unsigned long id;
+	LIST_HEAD(failed);
+
+	mutex_lock(&obj->lock);
+	xa_for_each(&obj->requests, id, req) {
+		if (req->kind == EXTPAGER_REQ_UNLOCK) {
+			/* Its waiters free it. */
+			xa_erase(&obj->requests, id);
+			req->result = -EIO;
+			continue;
+		}
+		extpager_retire(obj, req);
+		list_add_tail(&req->deadline_node, &failed);
+	}
+	wake_up_all(&obj->wait);
+	mutex_unlock(&obj->lock);
+	extpager_fail_list(obj, &failed, -EIO);
+}
+
+/* The object is being freed: no fault can be in flight any more. */
+void extpager_free_requests(struct extpager_object *obj)
+{
+	struct extpager_sigbus *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &obj->sigbus, node)
+		kfree(s);
+	WARN_ON_ONCE(!xa_empty(&obj->requests));
+	xa_destroy(&obj->requests);
+}
+
+/*
+ * DATA_UNLOCK: a write hit a page the manager supplied read-only
+ * (PG_checked).  Ask once per page; every writer waits for the answer,
+ * for at most request_timeout_ms.  ->page_mkwrite has no retry path, so
+ * this wait holds the mmap or VMA lock, as FUSE's does.
+ */
+static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
+{
+	struct extpager_request *req = NULL, *new, *r;
+	unsigned long id;
+	long left;
+	int err;
+
+	new = extpager_request_alloc(EXTPAGER_REQ_UNLOCK, folio->index, 1);
+	if (!new)
+		return -ENOMEM;
+
+	mutex_lock(&obj->lock);
+	if (!folio_test_checked(folio)) {
+		err = 0;	/* granted meanwhile */
+		goto unlock;
+	}
+	if (!obj->manager) {
+		err = -EIO;
+		goto unlock;
+	}
+	xa_for_each(&obj->requests, id, r) {
+		if (r->kind == EXTPAGER_REQ_UNLOCK && r->index == folio->index) {
+			req = r;
+			break;
+		}
+	}
+	if (!req) {
+		err = xa_alloc_cyclic(&obj->requests, &new->id, new, xa_limit_32b,
+				      &obj->next_request_id, GFP_KERNEL);
+		if (err < 0)
+			goto unlock;
+		err = extpager_notify(obj, EXTPAGER_CMD_DATA_UNLOCK, new);
+		if (err) {
+			xa_erase(&obj->requests, new->id);
+			goto unlock;
+		}
+		atomic_long_inc(&obj->stats.unlocks);
+		trace_extpager_unlock(obj->id, new->id, new->index, 1, 1);
+		req = new;
+		new = NULL;
+	}
+	req->waiters++;
+	mutex_unlock(&obj->lock);
+	kfree(new);
+
+	left = wait_event_killable_timeout(obj->wait, READ_ONCE(req->result) != 1,
+					   extpager_timeout());
+
+	mutex_lock(&obj->lock);
+	err = req->result;
+	if (err == 1) {
+		err = left < 0 ? -EINTR : -ETIMEDOUT;
+		if (!left)
+			atomic_long_inc(&obj->stats.timeouts);
+	}
+	if (!--req->waiters) {
+		if (req->result == 1)
+			xa_erase(&obj->requests, req->id);
+		kfree(req);
+	}
+	mutex_unlock(&obj->lock);
+	return err;
+
+unlock:
+	mutex_unlock(&obj->lock);
+	kfree(new);
+	return err;
+}
+
+/* UNLOCK_REPLY: the manager's answer to a DATA_UNLOCK. */
+int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant)
+{
+	struct extpager_request *req;
+	struct folio *folio;
+
+	mutex_lock(&obj->lock);
+	req = xa_load(&obj->requests, id);
+	if (!req || req->kind != EXTPAGER_REQ_UNLOCK) {
+		mutex_unlock(&obj->lock);
+		return -ESTALE;
+	}
+	xa_erase(&obj->requests, id);
+	if (grant) {
+		folio = filemap_get_folio(obj->vfs_inode.i_mapping, req->index);
+		if (!IS_ERR(folio)) {
+			folio_clear_checked(folio);
+			folio_put(folio);
+		}
+	}
+	req->result = grant ? 0 : -EACCES;
+	trace_extpager_unlock(obj->id, id, req->index, 1, req->result);
+	wake_up_all(&obj->wait);
+	mutex_unlock(&obj->lock);
+	return 0;
+}
+
+static void extpager_owe_sigbus(struct extpager_object *obj, pgoff_t index)
+{
+	struct extpager_sigbus *s;
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return;		/* the retried fault asks again */
+	s->task = current;
+	s->index = index;
+	s->expires = jiffies + HZ;
+	mutex_lock(&obj->lock);
+	list_add(&s->node, &obj->sigbus);
+	mutex_unlock(&obj->lock);
+}
+
+static bool extpager_take_sigbus(struct extpager_object *obj, pgoff_t index)
+{
+	struct extpager_sigbus *s, *tmp;
+	bool owed = false;
+
+	if (list_empty_careful(&obj->sigbus))
+		return false;
+	mutex_lock(&obj->lock);
+	list_for_each_entry_safe(s, tmp, &obj->sigbus, node) {
+		if (s->task == current && s->index == index)
+			owed = true;
+		else if (time_before(jiffies, s->expires))
+			continue;
+		list_del(&s->node);
+		kfree(s);
+	}
+	mutex_unlock(&obj->lock);
+	return owed;
+}
+
+static vm_fault_t extpager_fault(struct vm_fault *vmf)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
+	struct extpager_fault fault = {
+		.task	= current,
+		.index	= vmf->pgoff,
+		.write	= vmf->flags & FAULT_FLAG_WRITE,
+	};
+	unsigned int cluster = READ_ONCE(obj->cluster);
+	vm_fault_t ret;
+
+	atomic_long_inc(&obj->stats.faults);
+	if ((vmf->flags & FAULT_FLAG_TRIED) && extpager_take_sigbus(obj, vmf->pgoff))
+		return VM_FAULT_SIGBUS;
+
+	/* The manager's cluster size is the read-around window. */
+	if (file->f_ra.ra_pages != cluster)
+		file->f_ra.ra_pages = cluster;
+
+	mutex_lock(&obj->lock);
+	list_add(&fault.node, &obj->faults);
+	mutex_unlock(&obj->lock);
+
+	ret = filemap_fault(vmf);
+
+	mutex_lock(&obj->lock);
+	list_del(&fault.node);
+	mutex_unlock(&obj->lock);
+
+	if (fault.error && (ret & VM_FAULT_RETRY))
+		extpager_owe_sigbus(obj, vmf->pgoff);
+	return ret;
+}
+
+static vm_fault_t extpager_page_mkwrite(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	int err;
+
+	/* PG_checked: supplied read-only, Mach's page lock. */
+	if (folio_test_checked(folio)) {
+		err = extpager_unlock(EXTPAGER_OBJ(inode), folio);
+		if (err)
+			return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	}
+	folio_lock(folio);
+	if (folio->mapping != inode->i_mapping || folio_test_checked(folio)) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	folio_mark_dirty(folio);
+	return VM_FAULT_LOCKED;
+}
+
+static void extpager_vm_open(struct vm_area_struct *vma)
+{
+	atomic_inc(&EXTPAGER_OBJ(file_inode(vma->vm_file))->mappings);
+}
+
+/* Without may_cache, unmapped clean pages go when the last mapping does. */
+static void extpager_vm_close(struct vm_area_struct *vma)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	struct extpager_object *obj = EXTPAGER_OBJ(inode);
+
+	if (atomic_dec_and_test(&obj->mappings) && !READ_ONCE(obj->may_cache))
+		invalidate_mapping_pages(inode->i_mapping, 0, ULONG_MAX);
+}
+
+const struct vm_operations_struct extpager_vm_ops = {
+	.open		= extpager_vm_open,
+	.close		= extpager_vm_close,
+	.fault		= extpager_fault,
+	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= extpager_page_mkwrite,
+};
+
+const struct address_space_operations extpager_aops = {
+	.read_folio	= extpager_read_folio,
+	.readahead	= extpager_readahead,
+	.dirty_folio	= filemap_dirty_folio,
+	.migrate_folio	= filemap_migrate_folio,
+};

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause)
+/* Do not edit directly, auto-generated from: */
+/*	Documentation/netlink/specs/extpager.yaml */
+/* YNL-GEN kernel source */
+
+#include <net/netlink.h>
+#include <net/genetlink.h>
+
+#include "genl.h"
+
+#include <uapi/linux/extpager.h>
+#include <extpager.h>
+#include <linux/err.h>
+
+/* EXTPAGER_CMD_OBJECT_CREATE - do */
+static const struct nla_policy extpager_object_create_nl_policy[EXTPAGER_A_OBJECT_SIZE + 1] = {
+	[EXTPAGER_A_OBJECT_SIZE] = { .type = NLA_UINT, },
+};
+
+/* EXTPAGER_CMD_OBJECT_DESTROY - do */
+static const struct nla_policy extpager_object_destroy_nl_policy[EXTPAGER_A_OBJECT_ID + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* EXTPAGER_CMD_OBJECT_GET - do */
+static const struct nla_policy extpager_object_get_nl_policy[EXTPAGER_A_OBJECT_ID + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* EXTPAGER_CMD_READY - do */
+static const struct nla_policy extpager_ready_nl_policy[EXTPAGER_A_OBJECT_CLUSTER + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_MAY_CACHE] = NLA_POLICY_MAX(NLA_U8, 1),
+	[EXTPAGER_A_OBJECT_CLUSTER] = NLA_POLICY_RANGE(NLA_U32, 1, EXTPAGER_MAX_RUN),
+};
+
+/* EXTPAGER_CMD_DATA_SUPPLY - do */
+static const struct nla_policy extpager_data_supply_nl_policy[EXTPAGER_A_OBJECT_FLAGS + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_OFFSET] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_LENGTH] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_DATA] = { .type = NLA_BINARY, },
+	[EXTPAGER_A_OBJECT_DATA_ADDR] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x1),
+};
+
+/* EXTPAGER_CMD_DATA_UNAVAILABLE - do */
+static const struct nla_policy extpager_data_unavailable_nl_policy[EXTPAGER_A_OBJECT_LENGTH + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_OFFSET] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_LENGTH] = { .type = NLA_UINT, },
+};
+
+/* EXTPAGER_CMD_DATA_ERROR - do */
+static const struct nla_policy extpager_data_error_nl_policy[EXTPAGER_A_OBJECT_ERROR + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_OFFSET] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_LENGTH] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_ERROR] = NLA_POLICY_RANGE(NLA_U32, 1, MAX_ERRNO),
+};
+
+/* EXTPAGER_CMD_UNLOCK_REPLY - do */
+static const struct nla_policy extpager_unlock_reply_nl_policy[EXTPAGER_A_OBJECT_GRANT + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_GRANT] = NLA_POLICY_MAX(NLA_U8, 1),
+};
+
+/* Ops table for extpager */
+static const struct genl_split_ops extpager_nl_ops[] = {
+	{
+		.cmd		= EXTPAGER_CMD_OBJECT_CREATE,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_object_create_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_object_create_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_SIZE,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_OBJECT_DESTROY,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_object_destroy_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_object_destroy_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_OBJECT_GET,
+		.doit		= extpager_nl_object_get_doit,
+		.policy		= extpager_object_get_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= EXTPAGER_CMD_OBJECT_GET,
+		.dumpit	= extpager_nl_object_get_dumpit,
+		.flags	= GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_READY,
+		.doit		= extpager_nl_ready_doit,
+		.policy		= extpager_ready_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_CLUSTER,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_DATA_SUPPLY,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_data_supply_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_data_supply_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_FLAGS,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_DATA_UNAVAILABLE,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_data_unavailable_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_data_unavailable_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_LENGTH,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_DATA_ERROR,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_data_error_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_data_error_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_ERROR,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_UNLOCK_REPLY,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_unlock_reply_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_unlock_reply_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_GRANT,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+};
+
+struct genl_family extpager_nl_family __ro_after_init = {
+	.name		= EXTPAGER_FAMILY_NAME,
+	.version	= EXTPAGER_FAMILY_VERSION,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.split_ops	= extpager_nl_ops,
+	.n_split_ops	= ARRAY_SIZE(extpager_nl_ops),
+};

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory objects: files on a private pseudo filesystem (as mm/secretmem.c),
+ * so that their pages are ordinary page-cache pages shared by every process
+ * that maps them.  The file descriptor is the capability, Mach's send right.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/netlink.h>
+#include <linux/pagemap.h>
+#include <linux/pseudo_fs.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+
+#include "extpager.h"
+#include "genl.h"
+
+#define EXTPAGER_MAGIC	0x45585450	/* "EXTP" */
+
+/* Guards extpager_managers, their lists, and obj->manager with obj->lock. */
+static DEFINE_MUTEX(extpager_managers_lock);
+static LIST_HEAD(extpager_managers);
+DEFINE_XARRAY_ALLOC1(extpager_objects);
+static u32 extpager_next_id;
+static struct vfsmount *extpager_mnt;
+static struct kmem_cache *extpager_object_cachep;
+
+static struct inode *extpager_alloc_inode(struct super_block *sb)
+{
+	struct extpager_object *obj;
+
+	obj = alloc_inode_sb(sb, extpager_object_cachep, GFP_KERNEL);
+	if (!obj)
+		return NULL;
+	obj->id = 0;
+	mutex_init(&obj->lock);
+	obj->manager = NULL;
+	INIT_LIST_HEAD(&obj->manager_node);
+	obj->init_sent = false;
+	obj->ready = false;
+	obj->may_cache = true;
+	obj->destroyed = false;
+	obj->cluster = 1;
+	atomic_set(&obj->mappings, 0);
+	memset(&obj->stats, 0, sizeof(obj->stats));
+	extpager_object_init_requests(obj);
+	return &obj->vfs_inode;
+}
+
+static void extpager_free_inode(struct inode *inode)
+{
+	kmem_cache_free(extpager_object_cachep, EXTPAGER_OBJ(inode));
+}
+
+/*
+ * Forget the manager, telling it @cmd first if non-zero.  obj->manager is
+ * set only while the object is on that manager's list, and changes under
+ * both locks: the manager's socket, and so its netns, outlive it.
+ */
+static void extpager_unbind(struct extpager_object *obj, u8 cmd)
+{
+	mutex_lock(&extpager_managers_lock);
+	list_del_init(&obj->manager_node);
+	mutex_lock(&obj->lock);
+	if (cmd && obj->manager)
+		extpager_notify(obj, cmd, NULL);
+	obj->manager = NULL;
+	mutex_unlock(&obj->lock);
+	mutex_unlock(&extpager_managers_lock);
+}
+
+/* The last file descriptor and mapping are gone. */
+static void extpager_evict_inode(struct inode *inode)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(inode);
+
+	if (obj->id) {
+		extpager_fail_all(obj);
+		cancel_delayed_work_sync(&obj->timeout_work);
+	}
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (!obj->id)
+		return;
+
+	extpager_unbind(obj, EXTPAGER_CMD_TERMINATE);
+	extpager_free_requests(obj);
+	xa_erase(&extpager_objects, obj->id);
+}
+
+static const struct super_operations extpager_sops = {
+	.alloc_inode	= extpager_alloc_inode,
+	.free_inode	= extpager_free_inode,
+	.evict_inode	= extpager_evict_inode,
+	.drop_inode	= generic_delete_inode,
+	.statfs		= simple_statfs,
+};
+
+static int extpager_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, EXTPAGER_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->ops = &extpager_sops;
+	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
+	return 0;
+}
+
+static struct file_system_type extpager_fs_type = {
+	.name		= "extpager",
+	.init_fs_context = extpager_init_fs_context,
+	.kill_sb	= kill_anon_super,
+};
+
+static int extpager_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
+
+	vma->vm_ops = &extpager_vm_ops;
+	atomic_inc(&obj->mappings);
+
+	/* Mach's memory_object_init: faults wait for the manager's READY. */
+	mutex_lock(&obj->lock);
+	if (!obj->init_sent && obj->manager) {
+		obj->init_sent = true;
+		extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
+	}
+	mutex_unlock(&obj->lock);
+	return 0;
+}
+
+static const struct file_operations extpager_fops = {
+	.owner		= THIS_MODULE,
+	.mmap		= extpager_mmap,
+	.llseek		= noop_llseek,
+};
+
+/* Objects created by @uid that still exist, for max_objects_per_user. */
+unsigned int extpager_objects_of(kuid_t uid)
+{
+	struct extpager_object *obj;
+	unsigned long id;
+	unsigned int n = 0;
+
+	xa_lock(&extpager_objects);
+	xa_for_each(&extpager_objects, id, obj)
+		n += uid_eq(obj->owner, uid);
+	xa_unlock(&extpager_objects);
+	return n;
+}
+
+/* The manager for the socket that sent @info.  Under extpager_managers_lock. */
+static struct extpager_manager *extpager_manager(const struct genl_info *info)
+{
+	struct extpager_manager *mgr;
+
+	list_for_each_entry(mgr, &extpager_managers, node)
+		if (mgr->portid == info->snd_portid &&
+		    net_eq(mgr->net, genl_info_net(info)))
+			return mgr;
+	mgr = kmalloc(sizeof(*mgr), GFP_KERNEL);
+	if (!mgr)
+		return NULL;
+	mgr->net = genl_info_net(info);
+	mgr->portid = info->snd_portid;
+	INIT_LIST_HEAD(&mgr->objects);
+	list_add(&mgr->node, &extpager_managers);
+	return mgr;
+}
+
+/*
+ * Create an object of @size bytes managed by the socket that sent @info,
+ * and return its file.
+ */
+struct file *extpager_object_create(const struct genl_info *info, loff_t size)
+{
+	struct extpager_manager *mgr;
+	struct extpager_object *obj;
+	struct inode *inode;
+	struct file *file;
+	int err;
+
+	inode = new_inode(extpager_mnt->mnt_sb);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	obj = EXTPAGER_OBJ(inode);
+	obj->owner = current_euid();
+	inode->i_ino = get_next_ino();
+	inode->i_mode = S_IFREG | 0600;
+	inode->i_uid = current_fsuid();
+	inode->i_gid = current_fsgid();
+	inode->i_size = size;
+	inode->i_fop = &extpager_fops;
+	inode->i_mapping->a_ops = &extpager_aops;
+	simple_inode_init_ts(inode);
+
+	err = xa_alloc_cyclic(&extpager_objects, &obj->id, obj, xa_limit_31b,
+			      &extpager_next_id, GFP_KERNEL);
+	if (err < 0) {
+		iput(inode);
+		return ERR_PTR(err);
+	}
+
+	/* alloc_file_pseudo() leaves the reference fput() drops to us. */
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(inode, extpager_mnt, "[extpager]", O_RDWR,
+				 &extpager_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		iput(inode);
+		return file;
+	}
+
+	mutex_lock(&extpager_managers_lock);
+	mgr = extpager_manager(info);
+	if (!mgr) {
+		mutex_unlock(&extpager_managers_lock);
+		fput(file);
+		return ERR_PTR(-ENOMEM);
+	}
+	mutex_lock(&obj->lock);
+	obj->manager = mgr;
+	obj->portid = info->snd_portid;
+	obj->net = genl_info_net(info);
+	mutex_unlock(&obj->lock);
+	list_add_tail(&obj->manager_node, &mgr->objects);
+	mutex_unlock(&extpager_managers_lock);
+	return file;
+}
+
+/* Look up an object and pin it; NULL if there is none or it is going. */
+struct extpager_object *extpager_object_get(u32 id)
+{
+	struct extpager_object *obj;
+	struct inode *inode = NULL;
+
+	rcu_read_lock();
+	obj = xa_load(&extpager_objects, id);
+	if (obj)
+		inode = igrab(&obj->vfs_inode);
+	rcu_read_unlock();
+	return inode ? obj : NULL;
+}
+
+void extpager_object_put(struct extpager_object *obj)
+{
+	iput(&obj->vfs_inode);
+}
+
+/* Whether the socket that sent @info manages @obj. */
+bool extpager_object_managed_by(struct extpager_object *obj,
+				const struct genl_info *info)
+{
+	bool managed;
+
+	mutex_lock(&obj->lock);
+	managed = obj->manager && obj->portid == info->snd_portid &&
+		  net_eq(obj->net, genl_info_net(info));
+	mutex_unlock(&obj->lock);
+	return managed;
+}
+
+/*
+ * A netlink socket is being released.  If it managed objects, they are
+ * orphaned: faults that wait fail now, and so will later ones on pages not
+ * in the cache; cached pages stay readable.  The socket still pins its
+ * netns here.
+ */
+static int extpager_netlink_event(struct notifier_block *nb,
+				  unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct extpager_manager *mgr, *tmp;
+	struct extpager_object *obj, *next;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	mutex_lock(&extpager_managers_lock);
+	list_for_each_entry_safe(mgr, tmp, &extpager_managers, node) {
+		if (mgr->portid != n->portid || !net_eq(mgr->net, n->net))
+			continue;
+		list_for_each_entry_safe(obj, next, &mgr->objects, manager_node) {
+			list_del_init(&obj->manager_node);
+			mutex_lock(&obj->lock);
+			obj->manager = NULL;
+			mutex_unlock(&obj->lock);
+			extpager_fail_all(obj);
+		}
+		list_del(&mgr->node);
+		kfree(mgr);
+	}
+	mutex_unlock(&extpager_managers_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block extpager_netlink_notifier = {
+	.notifier_call = extpager_netlink_event,
+};
+
+int __init extpager_managers_init(void)
+{
+	return netlink_register_notifier(&extpager_netlink_notifier);
+}
+
+/* Every object is gone (each file pins the module); managers may remain. */
+void extpager_managers_exit(void)
+{
+	struct extpager_manager *mgr, *tmp;
+
+	netlink_unregister_notifier(&extpager_netlink_notifier);
+	list_for_each_entry_safe(mgr, tmp, &extpager_managers, node) {
+		WARN_ON_ONCE(!list_empty(&mgr->objects));
+		kfree(mgr);
+	}
+}
+
+/*
+ * OBJECT_DESTROY: drop every page and make every later fault fail, by
+ * truncating the object to nothing.  Requests are failed first: truncation
+ * waits for their locked folios.
+ */
+void extpager_object_destroy(struct extpager_object *obj)
+{
+	struct inode *inode = &obj->vfs_inode;
+
+	extpager_unbind(obj, 0);
+	mutex_lock(&obj->lock);
+	obj->destroyed = true;
+	mutex_unlock(&obj->lock);
+	extpager_fail_all(obj);
+
+	filemap_invalidate_lock(inode->i_mapping);
+	truncate_setsize(inode, 0);
+	filemap_invalidate_unlock(inode->i_mapping);
+}
+
+static void extpager_object_init_once(void *p)
+{
+	struct extpager_object *obj = p;
+
+	inode_init_once(&obj->vfs_inode);
+}
+
+int __init extpager_fs_init(void)
+{
+	extpager_object_cachep = kmem_cache_create("extpager_object",
+						   sizeof(struct extpager_object), 0,
+						   SLAB_ACCOUNT,
+						   extpager_object_init_once);
+	if (!extpager_object_cachep)
+		return -ENOMEM;
+	extpager_mnt = kern_mount(&extpager_fs_type);
+	if (IS_ERR(extpager_mnt)) {
+		kmem_cache_destroy(extpager_object_cachep);
+		return PTR_ERR(extpager_mnt);
+	}
+	return 0;
+}
+
+void extpager_fs_exit(void)
+{
+	kern_unmount(extpager_mnt);
+	rcu_barrier();		/* inodes are freed after a grace period */
+	kmem_cache_destroy(extpager_object_cachep);
+}

@@ -1,28 +1,40 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The connection to the module: a generic netlink socket bound to the
- * extpager family.
+ * extpager family.  Calls send one message and wait for its acknowledgement;
+ * events the kernel sends meanwhile are queued for the serving thread.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/family.h>
 #include <netlink/genl/genl.h>
 
-#include <linux/extpager.h>
+#include "internal.h"
 
-#include "libpager.h"
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
 
-#define PAGER_API __attribute__((visibility("default")))
+/* Large enough for any message the kernel sends a manager. */
+#define PAGER_RECV_BUF	(64 * 1024)
 
-struct pager_conn {
-	struct nl_sock *sk;
-	int family_id;
-	unsigned int family_version;
-};
+static __thread char pager_errmsg[256];
 
-/* libnl reports its own NLE_* codes; map the ones opening can produce. */
+PAGER_API const char *pager_conn_error(void)
+{
+	return pager_errmsg;
+}
+
+/* libnl reports its own NLE_* codes; map the ones set-up can produce. */
 static int nle_to_errno(int nle)
 {
 	switch (-nle) {
@@ -64,11 +76,13 @@ static int resolve_family(struct pager_conn *conn)
 PAGER_API int pager_conn_open(struct pager_conn **connp)
 {
 	struct pager_conn *conn;
-	int err;
+	int one = 1, rcvbuf = 4 << 20, fd, err;
 
 	conn = calloc(1, sizeof(*conn));
 	if (!conn)
 		return -ENOMEM;
+	pthread_mutex_init(&conn->lock, NULL);
+	conn->queue_tail = &conn->queue;
 	conn->sk = nl_socket_alloc();
 	if (!conn->sk) {
 		err = -ENOMEM;
@@ -82,6 +96,19 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	err = resolve_family(conn);
 	if (err)
 		goto free_sock;
+	fd = nl_socket_get_fd(conn->sk);
+	/* The kernel's reason for a refusal, without an echo of the request. */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* Requests queue up here while the manager is busy. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	conn->portid = nl_socket_get_local_port(conn->sk);
+	conn->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (conn->wake_fd < 0) {
+		err = -errno;
+		goto free_sock;
+	}
 	*connp = conn;
 	return 0;
 
@@ -94,10 +121,29 @@ free_conn:
 
 PAGER_API void pager_conn_close(struct pager_conn *conn)
 {
+	struct pager_event *ev;
+	struct pager *p;
+
 	if (!conn)
 		return;
+	while ((p = conn->pagers)) {
+		conn->pagers = p->next;
+		free(p);
+	}
+	while ((ev = conn->queue)) {
+		conn->queue = ev->next;
+		free(ev);
+	}
 	nl_socket_free(conn->sk);
+	close(conn->wake_fd);
+	free(conn->buf);
+	pthread_mutex_destroy(&conn->lock);
 	free(conn);
+}
+
+PAGER_API int pager_conn_fd(const struct pager_conn *conn)
+{
+	return nl_socket_get_fd(conn->sk);
 }
 
 PAGER_API int pager_conn_family_id(const struct pager_conn *conn)
@@ -108,4 +154,192 @@ PAGER_API int pager_conn_family_id(const struct pager_conn *conn)
 PAGER_API unsigned int pager_conn_family_version(const struct pager_conn *conn)
 {
 	return conn->family_version;
+}
+
+/* A message for @cmd with room for @payload bytes of attributes. */
+struct nl_msg *pager__msg(struct pager_conn *conn, uint8_t cmd, size_t payload)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_SPACE(GENL_HDRLEN + payload + 256));
+
+	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, conn->family_id,
+				0, 0, cmd, EXTPAGER_FAMILY_VERSION)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+/* Attributes of kind uint are 4 or 8 bytes long. */
+uint64_t pager__uint(const struct nlattr *attr)
+{
+	return nla_len(attr) == 8 ? nla_get_u64((struct nlattr *)attr) :
+				    nla_get_u32((struct nlattr *)attr);
+}
+
+void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb)
+{
+	memset(tb, 0, (EXTPAGER_A_OBJECT_MAX + 1) * sizeof(*tb));
+	genlmsg_parse(nlh, 0, tb, EXTPAGER_A_OBJECT_MAX, NULL);
+}
+
+static void save_errmsg(struct nlmsghdr *nlh)
+{
+	struct nlmsgerr *e = NLMSG_DATA(nlh);
+	size_t off = sizeof(*e);
+	struct nlattr *attr;
+	int rem;
+
+	pager_errmsg[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	attr = (struct nlattr *)((char *)e + NLMSG_ALIGN(off));
+	rem = (int)nlh->nlmsg_len - (int)((char *)attr - (char *)nlh);
+	for (; nla_ok(attr, rem); attr = nla_next(attr, &rem))
+		if (nla_type(attr) == NLMSGERR_ATTR_MSG)
+			snprintf(pager_errmsg, sizeof(pager_errmsg), "%s",
+				 (char *)nla_data(attr));
+}
+
+static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh)
+{
+	struct pager_event *ev = malloc(sizeof(*ev) + nlh->nlmsg_len);
+
+	if (!ev)
+		return 0;	/* the request times out in the kernel */
+	ev->next = NULL;
+	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	*conn->queue_tail = ev;
+	conn->queue_tail = &ev->next;
+	return 1;
+}
+
+/*
+ * Receive one datagram.  Events are queued (and the serving thread woken);
+ * if it answers call @seq, *@answer gets 0 or the kernel's -errno and a
+ * reply goes to @reply.  Returns 1 if answered, 0 if not, or -errno if
+ * nothing could be received.  Under conn->lock.
+ */
+static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
+		    pager_reply_fn reply, void *arg, int *answer)
+{
+	static __thread char *buf;
+	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
+	struct nlmsghdr *nlh;
+	uint64_t one = 1;
+	int len, answered = 0, queued = 0;
+
+	if (!buf) {
+		buf = malloc(PAGER_RECV_BUF);
+		if (!buf)
+			return -ENOMEM;
+	}
+	len = recv(nl_socket_get_fd(conn->sk), buf, PAGER_RECV_BUF, flags);
+	if (len < 0)
+		return -errno;
+	for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+		if (!seq || nlh->nlmsg_seq != seq) {
+			if (nlh->nlmsg_type == conn->family_id && !nlh->nlmsg_seq)
+				queued += queue_event(conn, nlh);
+			continue;
+		}
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+			save_errmsg(nlh);
+			*answer = e->error;
+			answered = 1;
+		} else if (nlh->nlmsg_type == conn->family_id && reply) {
+			pager__parse(nlh, tb);
+			reply(tb, arg);
+		}
+	}
+	if (queued && seq)
+		(void)!write(conn->wake_fd, &one, sizeof(one));
+	return answered;
+}
+
+/*
+ * Send @msg (consumed) and wait for its acknowledgement, passing a reply
+ * to @reply.  Returns 0 or the kernel's -errno.
+ */
+int pager__call(struct pager_conn *conn, struct nl_msg *msg,
+		pager_reply_fn reply, void *arg)
+{
+	int err, answer = 0;
+	uint32_t seq;
+
+	pthread_mutex_lock(&conn->lock);
+	err = nl_send_auto(conn->sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (err < 0) {
+		err = nle_to_errno(err);
+		goto out;
+	}
+	do
+		err = recv_one(conn, 0, seq, reply, arg, &answer);
+	while (err == 0 || err == -EINTR);
+	if (err > 0)
+		err = answer;
+out:
+	pthread_mutex_unlock(&conn->lock);
+	if (!err)
+		pager_errmsg[0] = '\0';
+	return err;
+}
+
+static struct pager_event *pop_event(struct pager_conn *conn)
+{
+	struct pager_event *ev = conn->queue;
+
+	if (ev) {
+		conn->queue = ev->next;
+		if (!ev->next)
+			conn->queue_tail = &conn->queue;
+	}
+	return ev;
+}
+
+/*
+ * Handle the kernel's events: the queued ones, then what the socket holds.
+ * With @block, wait (without holding the lock) until there is one.
+ * Returns how many were handled, or -errno.
+ */
+int pager__recv(struct pager_conn *conn, int block)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = nl_socket_get_fd(conn->sk), .events = POLLIN },
+		{ .fd = conn->wake_fd, .events = POLLIN },
+	};
+	struct pager_event *ev;
+	int n = 0, err = 0, answer;
+	uint64_t count;
+
+	for (;;) {
+		pthread_mutex_lock(&conn->lock);
+		ev = pop_event(conn);
+		if (!ev) {
+			err = recv_one(conn, MSG_DONTWAIT, 0, NULL, NULL, &answer);
+			ev = pop_event(conn);
+		}
+		pthread_mutex_unlock(&conn->lock);
+		if (ev) {
+			pager__handle(conn, ev->nlh);
+			free(ev);
+			n++;
+			continue;
+		}
+		if (err == 0 || err == -EINTR)
+			continue;
+		if (err != -EAGAIN)
+			return err;
+		if (n || !block)
+			return n;
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (pfd[1].revents & POLLIN)
+			(void)!read(conn->wake_fd, &count, sizeof(count));
+	}
 }

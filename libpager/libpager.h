@@ -2,32 +2,140 @@
 /*
  * libpager: write extpager memory-object managers.
  *
- * Every function returns 0 or a positive value on success and a negative
- * errno on failure.  Documentation/libpager.rst describes the library.
+ * A manager opens a connection, creates objects on it, hands their file
+ * descriptors to clients, and serves the kernel's requests for their pages
+ * through callbacks.  Functions return 0 (or a count) on success and a
+ * negative errno on failure; pager_conn_error() then has the kernel's
+ * explanation.  Documentation/libpager.rst describes the library.
+ *
+ * Thread safety: a connection and its pagers may be used from several
+ * threads; only one thread at a time may run pager_serve() or
+ * pager_dispatch() on a connection.
  */
 #ifndef LIBPAGER_H
 #define LIBPAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* A connection to the extpager module: one generic netlink socket. */
 struct pager_conn;
+struct pager;
+
+/* A read callback's answer besides 0 and -errno: the run reads as zeros. */
+#define PAGER_UNAVAILABLE	1
+
+/* Flags a read callback may set: the pages are supplied read-only, and
+ * the first write through a shared mapping asks the unlock callback. */
+#define PAGER_READONLY		(1u << 0)
+
+enum pager_access {
+	PAGER_ACCESS_READ,
+	PAGER_ACCESS_WRITE,
+};
+
+struct pager_ops {
+	/*
+	 * The kernel wants @len bytes at @offset (both page aligned) for a
+	 * fault that wants @access.  Fill @buf and return 0, or return
+	 * PAGER_UNAVAILABLE (zeros) or -errno (the faults get SIGBUS).  May
+	 * set PAGER_READONLY in *@flags.  Required.
+	 */
+	int (*read)(struct pager *pager, uint64_t offset, size_t len, void *buf,
+		    enum pager_access access, unsigned int *flags);
+	/*
+	 * A write hit a page supplied read-only: return 0 to make it writable
+	 * or -errno to deny (the writer gets SIGBUS).  NULL grants.
+	 */
+	int (*unlock)(struct pager *pager, uint64_t offset, size_t len);
+	/*
+	 * The object is gone: its last file descriptor and mapping were
+	 * closed.  @pager is freed when this returns.  May be NULL.
+	 */
+	void (*terminate)(struct pager *pager);
+};
+
+/* Attributes sent with READY; zeroes mean the defaults. */
+struct pager_attr {
+	unsigned int cluster;	/* pages asked for around a fault (1..256), default 1 */
+	int no_cache;		/* drop unmapped pages when the last mapping goes */
+};
+
+/* The kernel's counters for an object (pager_stats()). */
+struct pager_stats {
+	uint64_t size;
+	uint32_t manager;	/* the manager's port id, 0 once it is gone */
+	uint64_t resident;	/* pages in the page cache */
+	uint64_t mappings;
+	uint64_t faults;
+	uint64_t requests;
+	uint64_t requested_pages;
+	uint64_t supplies;
+	uint64_t zero_fills;
+	uint64_t errors;
+	uint64_t timeouts;
+	uint64_t unlocks;
+};
 
 /*
- * Open a connection.  Fails with -ENOENT when the module is not loaded and
- * with -EPROTONOSUPPORT when it speaks another version of the protocol.
- * Thread-safe.
+ * Open a connection.  -ENOENT: the module is not loaded;
+ * -EPROTONOSUPPORT: it speaks another protocol version.  Thread-safe.
  */
 int pager_conn_open(struct pager_conn **connp);
 
-/* Close a connection.  Not to be called while another thread uses it. */
+/* Close a connection: its objects are orphaned (see Documentation/). */
 void pager_conn_close(struct pager_conn *conn);
+
+/* The connection's socket, to poll for readability before pager_dispatch(). */
+int pager_conn_fd(const struct pager_conn *conn);
+
+/* The kernel's message for the last call that failed in this thread, or "". */
+const char *pager_conn_error(void);
 
 /* The family's generic netlink id and version, as the kernel reported them. */
 int pager_conn_family_id(const struct pager_conn *conn);
 unsigned int pager_conn_family_version(const struct pager_conn *conn);
+
+/*
+ * Create an object of @size bytes (a multiple of the page size) served by
+ * @ops.  Its file descriptor (pager_fd()) belongs to the caller, who closes
+ * it when done handing it out.  @attr may be NULL.
+ */
+int pager_create(struct pager_conn *conn, uint64_t size,
+		 const struct pager_ops *ops, const struct pager_attr *attr,
+		 void *priv, struct pager **pagerp);
+
+int pager_fd(const struct pager *pager);
+uint32_t pager_id(const struct pager *pager);
+void *pager_priv(const struct pager *pager);
+
+/* Destroy the object (later faults get SIGBUS) and free @pager. */
+int pager_destroy(struct pager *pager);
+
+/*
+ * Offer pages the kernel did not ask for (prefetch).  Pages already cached
+ * are left alone.  Returns how many pages were placed.
+ */
+int pager_offer(struct pager *pager, uint64_t offset, size_t len,
+		const void *data, unsigned int flags);
+
+/* The kernel's counters for the object. */
+int pager_stats(struct pager *pager, struct pager_stats *stats);
+
+/*
+ * Handle the kernel's messages that are waiting, without blocking.
+ * Returns how many were handled.
+ */
+int pager_dispatch(struct pager_conn *conn);
+
+/*
+ * Handle the kernel's messages until every object of the connection is
+ * terminated or destroyed; returns 0 then, or -errno.
+ */
+int pager_serve(struct pager_conn *conn);
 
 #ifdef __cplusplus
 }

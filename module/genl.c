@@ -73,9 +73,7 @@ static const struct nla_policy extpager_unlock_reply_nl_policy[EXTPAGER_A_OBJECT
 static const struct genl_split_ops extpager_nl_ops[] = {
 	{
 		.cmd		= EXTPAGER_CMD_OBJECT_CREATE,
-		.pre_doit	= extpager_nl_pre_doit,
 		.doit		= extpager_nl_object_create_doit,
-		.post_doit	= extpager_nl_post_doit,
 		.policy		= extpager_object_create_nl_policy,
 		.maxattr	= EXTPAGER_A_OBJECT_SIZE,
 		.flags		= GENL_CMD_CAP_DO,
@@ -103,7 +101,9 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 	},
 	{
 		.cmd		= EXTPAGER_CMD_READY,
+		.pre_doit	= extpager_nl_pre_doit,
 		.doit		= extpager_nl_ready_doit,
+		.post_doit	= extpager_nl_post_doit,
 		.policy		= extpager_ready_nl_policy,
 		.maxattr	= EXTPAGER_A_OBJECT_CLUSTER,
 		.flags		= GENL_CMD_CAP_DO,

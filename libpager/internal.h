@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef LIBPAGER_INTERNAL_H
+#define LIBPAGER_INTERNAL_H
+
+#include <pthread.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+
+#include <linux/extpager.h>
+
+#include "libpager.h"
+
+#define PAGER_API __attribute__((visibility("default")))
+
+/* An event the kernel sent while a call waited for its answer. */
+struct pager_event {
+	struct pager_event *next;
+	struct nlmsghdr nlh[];
+};
+
+struct pager_conn {
+	struct nl_sock *sk;
+	int family_id;
+	unsigned int family_version;
+	uint32_t portid;
+	pthread_mutex_t lock;		/* the socket, the queue, the list */
+	struct pager_event *queue, **queue_tail;
+	struct pager *pagers;
+	int wake_fd;			/* an eventfd: events were queued */
+	void *buf;			/* the serving thread's run buffer */
+};
+
+struct pager {
+	struct pager *next;
+	struct pager_conn *conn;
+	const struct pager_ops *ops;
+	struct pager_attr attr;
+	void *priv;
+	uint32_t id;
+	int fd;
+};
+
+/* conn.c */
+struct nl_msg *pager__msg(struct pager_conn *conn, uint8_t cmd, size_t payload);
+typedef void (*pager_reply_fn)(struct nlattr **tb, void *arg);
+int pager__call(struct pager_conn *conn, struct nl_msg *msg,
+		pager_reply_fn reply, void *arg);
+int pager__recv(struct pager_conn *conn, int block);
+uint64_t pager__uint(const struct nlattr *attr);
+void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
+
+/* pager.c */
+void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh);
+
+#endif /* LIBPAGER_INTERNAL_H */

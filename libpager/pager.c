@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Memory objects and serving the kernel's requests for their pages, the
+ * Linux counterpart of the Hurd's libpager.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/genl/genl.h>
+
+#include "internal.h"
+
+/* Runs of at most this many pages go inline; longer ones by address. */
+#define PAGER_INLINE_PAGES	1
+
+static long page_size(void)
+{
+	static long size;
+
+	if (!size)
+		size = sysconf(_SC_PAGESIZE);
+	return size;
+}
+
+static struct pager *find_pager(struct pager_conn *conn, uint32_t id)
+{
+	struct pager *p;
+
+	pthread_mutex_lock(&conn->lock);
+	for (p = conn->pagers; p && p->id != id; p = p->next)
+		;
+	pthread_mutex_unlock(&conn->lock);
+	return p;
+}
+
+/* Forget @pager; pager_serve() returns once the last one is gone. */
+static void unlink_pager(struct pager *pager)
+{
+	struct pager_conn *conn = pager->conn;
+	struct pager **pp;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&conn->lock);
+	for (pp = &conn->pagers; *pp; pp = &(*pp)->next) {
+		if (*pp == pager) {
+			*pp = pager->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&conn->lock);
+	(void)!write(conn->wake_fd, &one, sizeof(one));
+}
+
+struct create_reply {
+	uint32_t id;
+	int fd;
+};
+
+static void create_reply(struct nlattr **tb, void *arg)
+{
+	struct create_reply *r = arg;
+
+	if (tb[EXTPAGER_A_OBJECT_ID])
+		r->id = nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]);
+	if (tb[EXTPAGER_A_OBJECT_FD])
+		r->fd = nla_get_u32(tb[EXTPAGER_A_OBJECT_FD]);
+}
+
+PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
+			   const struct pager_ops *ops, const struct pager_attr *attr,
+			   void *priv, struct pager **pagerp)
+{
+	struct create_reply r = { .fd = -1 };
+	struct pager *pager;
+	struct nl_msg *msg;
+	int err;
+
+	if (!ops || !ops->read)
+		return -EINVAL;
+	if (attr && attr->cluster > EXTPAGER_MAX_RUN)
+		return -EINVAL;
+	pager = calloc(1, sizeof(*pager));
+	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_CREATE, 0);
+	if (!pager || !msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size)) {
+		nlmsg_free(msg);
+		free(pager);
+		return -ENOMEM;
+	}
+	err = pager__call(conn, msg, create_reply, &r);
+	if (!err && (!r.id || r.fd < 0))
+		err = -EPROTO;
+	if (err) {
+		free(pager);
+		return err;
+	}
+	pager->conn = conn;
+	pager->ops = ops;
+	if (attr)
+		pager->attr = *attr;
+	pager->priv = priv;
+	pager->id = r.id;
+	pager->fd = r.fd;
+	pthread_mutex_lock(&conn->lock);
+	pager->next = conn->pagers;
+	conn->pagers = pager;
+	pthread_mutex_unlock(&conn->lock);
+	*pagerp = pager;
+	return 0;
+}
+
+PAGER_API int pager_fd(const struct pager *pager)
+{
+	return pager->fd;
+}
+
+PAGER_API uint32_t pager_id(const struct pager *pager)
+{
+	return pager->id;
+}
+
+PAGER_API void *pager_priv(const struct pager *pager)
+{
+	return pager->priv;
+}
+
+static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payload)
+{
+	struct nl_msg *msg = pager__msg(pager->conn, cmd, payload);
+
+	if (msg && nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager->id)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+PAGER_API int pager_destroy(struct pager *pager)
+{
+	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_OBJECT_DESTROY, 0);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = pager__call(pager->conn, msg, NULL, NULL);
+	if (!err) {
+		unlink_pager(pager);
+		free(pager);
+	}
+	return err;
+}
+
+struct supply_reply {
+	uint32_t supplied;
+};
+
+static void supply_reply(struct nlattr **tb, void *arg)
+{
+	struct supply_reply *r = arg;
+
+	if (tb[EXTPAGER_A_OBJECT_PAGES_SUPPLIED])
+		r->supplied = nla_get_u32(tb[EXTPAGER_A_OBJECT_PAGES_SUPPLIED]);
+}
+
+/*
+ * Supply @len bytes at @offset, answering request @req_id, or a prefetch if
+ * it is 0.  Short runs travel inline; longer ones are copied by the kernel
+ * straight from @data (one copy).
+ */
+static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
+		  size_t len, const void *data, unsigned int flags)
+{
+	struct supply_reply r = { 0 };
+	struct nl_msg *msg;
+	bool inline_data;
+	size_t off;
+	int err;
+
+	inline_data = len <= PAGER_INLINE_PAGES * (size_t)page_size();
+	msg = object_msg(pager, EXTPAGER_CMD_DATA_SUPPLY,
+			 inline_data ? len / page_size() * NLA_HDRLEN + len : 0);
+	if (!msg)
+		return -ENOMEM;
+	err = nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset);
+	if (req_id)
+		err = err ?: nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id);
+	if (flags & PAGER_READONLY)
+		err = err ?: nla_put_u32(msg, EXTPAGER_A_OBJECT_FLAGS,
+					 EXTPAGER_SUPPLY_FLAGS_READONLY);
+	if (inline_data) {
+		for (off = 0; !err && off < len; off += page_size())
+			err = nla_put(msg, EXTPAGER_A_OBJECT_DATA, page_size(),
+				      (const char *)data + off);
+	} else {
+		err = err ?: nla_put_u64(msg, EXTPAGER_A_OBJECT_DATA_ADDR,
+					 (uintptr_t)data);
+		err = err ?: nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, len);
+	}
+	if (err) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = pager__call(pager->conn, msg, supply_reply, &r);
+	return err ?: (int)r.supplied;
+}
+
+PAGER_API int pager_offer(struct pager *pager, uint64_t offset, size_t len,
+			  const void *data, unsigned int flags)
+{
+	return supply(pager, 0, offset, len, data, flags);
+}
+
+/* Answer request @req_id with zeros (@error 0) or an error. */
+static int answer(struct pager *pager, uint8_t cmd, uint32_t req_id,
+		  uint64_t offset, size_t len, int error)
+{
+	struct nl_msg *msg = object_msg(pager, cmd, 0);
+
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
+	    nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset) ||
+	    nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, len) ||
+	    (error && nla_put_u32(msg, EXTPAGER_A_OBJECT_ERROR, error))) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	return pager__call(pager->conn, msg, NULL, NULL);
+}
+
+static void stats_reply(struct nlattr **tb, void *arg)
+{
+	struct nlattr *st[EXTPAGER_A_STATS_MAX + 1] = { 0 };
+	struct pager_stats *s = arg;
+
+#define GET(tbl, attr, field) do { if (tbl[attr]) s->field = pager__uint(tbl[attr]); } while (0)
+	GET(tb, EXTPAGER_A_OBJECT_SIZE, size);
+	GET(tb, EXTPAGER_A_OBJECT_MANAGER, manager);
+	GET(tb, EXTPAGER_A_OBJECT_RESIDENT, resident);
+	GET(tb, EXTPAGER_A_OBJECT_MAPPINGS, mappings);
+	if (tb[EXTPAGER_A_OBJECT_STATS])
+		nla_parse_nested(st, EXTPAGER_A_STATS_MAX, tb[EXTPAGER_A_OBJECT_STATS], NULL);
+	GET(st, EXTPAGER_A_STATS_FAULTS, faults);
+	GET(st, EXTPAGER_A_STATS_REQUESTS, requests);
+	GET(st, EXTPAGER_A_STATS_REQUESTED_PAGES, requested_pages);
+	GET(st, EXTPAGER_A_STATS_SUPPLIES, supplies);
+	GET(st, EXTPAGER_A_STATS_ZERO_FILLS, zero_fills);
+	GET(st, EXTPAGER_A_STATS_ERRORS, errors);
+	GET(st, EXTPAGER_A_STATS_TIMEOUTS, timeouts);
+	GET(st, EXTPAGER_A_STATS_UNLOCKS, unlocks);
+#undef GET
+}
+
+PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
+{
+	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_OBJECT_GET, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	memset(stats, 0, sizeof(*stats));
+	return pager__call(pager->conn, msg, stats_reply, stats);
+}
+
+static void handle_request(struct pager *pager, struct nlattr **tb)
+{
+	struct pager_conn *conn = pager->conn;
+	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
+	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	enum pager_access access = PAGER_ACCESS_READ;
+	unsigned int flags = 0;
+	int ret;
+
+	if (tb[EXTPAGER_A_OBJECT_ACCESS] &&
+	    nla_get_u32(tb[EXTPAGER_A_OBJECT_ACCESS]) == EXTPAGER_ACCESS_WRITE)
+		access = PAGER_ACCESS_WRITE;
+	if (!conn->buf) {
+		conn->buf = aligned_alloc(page_size(), EXTPAGER_MAX_RUN * page_size());
+		if (!conn->buf) {
+			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, ENOMEM);
+			return;
+		}
+	}
+	ret = pager->ops->read(pager, offset, len, conn->buf, access, &flags);
+	if (ret == 0) {
+		ret = supply(pager, req_id, offset, len, conn->buf, flags);
+		/* The faults must not wait for the timeout. */
+		if (ret < 0 && ret != -ESTALE)
+			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
+	} else if (ret == PAGER_UNAVAILABLE)
+		answer(pager, EXTPAGER_CMD_DATA_UNAVAILABLE, req_id, offset, len, 0);
+	else
+		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len,
+		       ret < 0 ? -ret : EIO);
+}
+
+static void handle_unlock(struct pager *pager, struct nlattr **tb)
+{
+	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
+	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
+	int grant = !pager->ops->unlock || pager->ops->unlock(pager, offset, len) == 0;
+
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
+	    nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, grant)) {
+		nlmsg_free(msg);
+		return;
+	}
+	pager__call(pager->conn, msg, NULL, NULL);
+}
+
+static void handle_init(struct pager *pager)
+{
+	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_READY, 0);
+	unsigned int cluster = pager->attr.cluster ?: 1;
+
+	if (!msg || nla_put_u8(msg, EXTPAGER_A_OBJECT_MAY_CACHE, !pager->attr.no_cache) ||
+	    nla_put_u32(msg, EXTPAGER_A_OBJECT_CLUSTER, cluster)) {
+		nlmsg_free(msg);
+		return;
+	}
+	pager__call(pager->conn, msg, NULL, NULL);
+}
+
+/* One event from the kernel. */
+void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh)
+{
+	struct genlmsghdr *ghdr = nlmsg_data(nlh);
+	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
+	struct pager *pager;
+
+	pager__parse(nlh, tb);
+	if (!tb[EXTPAGER_A_OBJECT_ID])
+		return;
+	pager = find_pager(conn, nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]));
+	if (!pager)
+		return;
+	switch (ghdr->cmd) {
+	case EXTPAGER_CMD_INIT:
+		handle_init(pager);
+		break;
+	case EXTPAGER_CMD_DATA_REQUEST:
+		handle_request(pager, tb);
+		break;
+	case EXTPAGER_CMD_DATA_UNLOCK:
+		handle_unlock(pager, tb);
+		break;
+	case EXTPAGER_CMD_TERMINATE:
+		unlink_pager(pager);
+		if (pager->ops->terminate)
+			pager->ops->terminate(pager);
+		free(pager);
+		break;
+	}
+}
+
+PAGER_API int pager_dispatch(struct pager_conn *conn)
+{
+	return pager__recv(conn, 0);
+}
+
+PAGER_API int pager_serve(struct pager_conn *conn)
+{
+	int err;
+
+	for (;;) {
+		pthread_mutex_lock(&conn->lock);
+		err = conn->pagers ? 0 : 1;
+		pthread_mutex_unlock(&conn->lock);
+		if (err)
+			return 0;
+		err = pager__recv(conn, 1);
+		if (err < 0)
+			return err;
+	}
+}

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the selftests: a manager serving a known pattern with
+ * configurable misbehaviour, catching SIGBUS, module parameters, and raw
+ * access to the protocol through libpager's internals (the selftests link
+ * libpager statically).
+ */
+#ifndef EXTPAGER_SELFTEST_HELPERS_H
+#define EXTPAGER_SELFTEST_HELPERS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netlink/genl/genl.h>
+
+#include "../libpager/internal.h"
+
+#define PAGE		((size_t)sysconf(_SC_PAGESIZE))
+
+/* The word at byte @off of object @seed: every page differs. */
+static inline uint64_t pattern(uint64_t seed, uint64_t off)
+{
+	return (seed << 40) ^ (off * 0x9e3779b97f4a7c15ull);
+}
+
+static inline void fill_pattern(void *buf, uint64_t seed, uint64_t offset, size_t len)
+{
+	uint64_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern(seed, offset + i * 8);
+}
+
+/* Whether [addr, addr + len) holds object @seed's pattern from @offset. */
+static inline bool check_pattern(const void *addr, uint64_t seed, uint64_t offset, size_t len)
+{
+	const volatile uint64_t *w = addr;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern(seed, offset + i * 8))
+			return false;
+	return true;
+}
+
+static inline bool all_zero(const void *addr, size_t len)
+{
+	const volatile uint64_t *w = addr;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* --- catching SIGBUS -------------------------------------------------- */
+
+static __thread sigjmp_buf bus_jmp;
+static __thread void *volatile bus_addr;
+static __thread volatile bool bus_armed;
+
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (!bus_armed)
+		abort();
+	bus_addr = si->si_addr;
+	siglongjmp(bus_jmp, 1);
+}
+
+static inline void catch_sigbus(void)
+{
+	struct sigaction sa = { .sa_sigaction = bus_handler, .sa_flags = SA_SIGINFO };
+
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/*
+ * Read (or write) the byte at @p.  Returns 0, or 1 with *@where set to
+ * si_addr if the access got SIGBUS.
+ */
+static inline int touch(volatile char *p, bool write, void **where)
+{
+	if (sigsetjmp(bus_jmp, 1)) {
+		bus_armed = false;
+		if (where)
+			*where = bus_addr;
+		return 1;
+	}
+	bus_armed = true;
+	if (write)
+		*p = *p + 1;
+	else
+		(void)*p;
+	bus_armed = false;
+	return 0;
+}
+
+/* --- module parameters ------------------------------------------------ */
+
+static inline long param_get(const char *name)
+{
+	char path[128], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/extpager/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	if (buf[0] == 'Y')
+		return 1;
+	if (buf[0] == 'N')
+		return 0;
+	return strtol(buf, NULL, 10);
+}
+
+static inline int param_set(const char *name, long value)
+{
+	char path[128];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/module/extpager/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	err = fprintf(f, "%ld", value) < 0 ? -EIO : 0;
+	if (fclose(f))
+		err = -errno;
+	return err;
+}
+
+/* --- a manager serving a pattern -------------------------------------- */
+
+struct behaviour {
+	uint64_t seed;
+	unsigned int delay_ms;		/* before answering each request */
+	long zero_first, zero_last;	/* pages answered unavailable */
+	long error_page;		/* failed once, then served */
+	bool readonly;			/* supply read-only */
+	bool deny_unlock;
+	atomic_int reads;		/* read callbacks */
+	atomic_int unlocks;		/* unlock callbacks */
+	atomic_int terminated;
+	atomic_int errors_given;
+};
+
+static inline void behaviour_init(struct behaviour *b, uint64_t seed)
+{
+	memset(b, 0, sizeof(*b));
+	b->seed = seed;
+	b->zero_first = b->zero_last = b->error_page = -1;
+}
+
+static int pattern_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
+			enum pager_access access, unsigned int *flags)
+{
+	struct behaviour *b = pager_priv(pager);
+	long first = offset / PAGE, last = (offset + len) / PAGE - 1;
+
+	atomic_fetch_add(&b->reads, 1);
+	if (b->delay_ms)
+		usleep(b->delay_ms * 1000);
+	if (b->error_page >= first && b->error_page <= last &&
+	    atomic_fetch_add(&b->errors_given, 1) == 0)
+		return -EIO;
+	if (b->zero_first >= 0 && first >= b->zero_first && last <= b->zero_last)
+		return PAGER_UNAVAILABLE;
+	fill_pattern(buf, b->seed, offset, len);
+	if (b->readonly)
+		*flags |= PAGER_READONLY;
+	return 0;
+}
+
+static int pattern_unlock(struct pager *pager, uint64_t offset, size_t len)
+{
+	struct behaviour *b = pager_priv(pager);
+
+	atomic_fetch_add(&b->unlocks, 1);
+	return b->deny_unlock ? -EACCES : 0;
+}
+
+static void pattern_terminate(struct pager *pager)
+{
+	struct behaviour *b = pager_priv(pager);
+
+	atomic_store(&b->terminated, 1);
+}
+
+static const struct pager_ops pattern_ops = {
+	.read		= pattern_read,
+	.unlock		= pattern_unlock,
+	.terminate	= pattern_terminate,
+};
+
+static void *serve_thread(void *conn)
+{
+	return (void *)(intptr_t)pager_serve(conn);
+}
+
+/* --- raw protocol access ----------------------------------------------- */
+
+struct event {
+	uint8_t cmd;
+	uint32_t id, req_id;
+	uint64_t offset, len;
+};
+
+/* Wait up to @ms for the kernel's next event on @conn (not served). */
+static inline int next_event(struct pager_conn *conn, int ms, struct event *ev)
+{
+	struct pollfd pfd = { .fd = pager_conn_fd(conn), .events = POLLIN };
+	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
+	char buf[8192];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	int len;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -ETIMEDOUT;
+	len = recv(pfd.fd, buf, sizeof(buf), 0);
+	if (len < 0 || !NLMSG_OK(nlh, len))
+		return -EIO;
+	pager__parse(nlh, tb);
+	memset(ev, 0, sizeof(*ev));
+	ev->cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
+	if (tb[EXTPAGER_A_OBJECT_ID])
+		ev->id = nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]);
+	if (tb[EXTPAGER_A_OBJECT_REQUEST_ID])
+		ev->req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	if (tb[EXTPAGER_A_OBJECT_OFFSET])
+		ev->offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
+	if (tb[EXTPAGER_A_OBJECT_LENGTH])
+		ev->len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	return 0;
+}
+
+/* Wait for an event of kind @cmd, skipping others. */
+static inline int wait_event_cmd(struct pager_conn *conn, uint8_t cmd, int ms,
+				 struct event *ev)
+{
+	int err;
+
+	while (!(err = next_event(conn, ms, ev)))
+		if (ev->cmd == cmd)
+			return 0;
+	return err;
+}
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Send fd over a unix socket (SCM_RIGHTS) and receive it. */
+static inline int send_fd(int sock, int fd)
+{
+	char c = 0, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
+}
+
+static inline int recv_fd(int sock)
+{
+	char c, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &mh, 0) != 1)
+		return -errno;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+#endif /* EXTPAGER_SELFTEST_HELPERS_H */

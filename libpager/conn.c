@@ -196,10 +196,15 @@ static void save_errmsg(struct nlmsghdr *nlh)
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	attr = (struct nlattr *)((char *)e + NLMSG_ALIGN(off));
 	rem = (int)nlh->nlmsg_len - (int)((char *)attr - (char *)nlh);
-	for (; nla_ok(attr, rem); attr = nla_next(attr, &rem))
+	for (; nla_ok(attr, rem); attr = nla_next(attr, &rem)) {
 		if (nla_type(attr) == NLMSGERR_ATTR_MSG)
 			snprintf(pager_errmsg, sizeof(pager_errmsg), "%s",
 				 (char *)nla_data(attr));
+		/* GENL_REQ_ATTR_CHECK() names the attribute, in no words. */
+		else if (nla_type(attr) == NLMSGERR_ATTR_MISS_TYPE && !pager_errmsg[0])
+			snprintf(pager_errmsg, sizeof(pager_errmsg),
+				 "missing attribute %u", nla_get_u32(attr));
+	}
 }
 
 static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh)

@@ -212,7 +212,7 @@ static const struct pager_ops pattern_ops = {
 	.terminate	= pattern_terminate,
 };
 
-static void *serve_thread(void *conn)
+static inline void *serve_thread(void *conn)
 {
 	return (void *)(intptr_t)pager_serve(conn);
 }

@@ -389,6 +389,15 @@ static const struct nlattr *extpager_next_inline(struct extpager_source *src)
 	return NULL;
 }
 
+/* Pass over the next page of the source. */
+static void extpager_skip_next(struct extpager_source *src)
+{
+	if (src->uaddr)
+		src->uaddr += PAGE_SIZE;
+	else
+		extpager_next_inline(src);
+}
+
 static int extpager_copy_next(struct extpager_source *src, struct folio *folio,
 			      bool atomic)
 {
@@ -452,7 +461,7 @@ static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 		folio = filemap_get_folio(mapping, index + i);
 		if (!IS_ERR(folio)) {
 			folio_put(folio);
-			extpager_copy_next(src, NULL, false);
+			extpager_skip_next(src);
 			(*skipped)++;
 			continue;
 		}

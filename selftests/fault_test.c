@@ -336,4 +336,36 @@ TEST_F(obj, terminate_after_last_unmap_and_close)
 	EXPECT_EQ(NULL, ret);
 }
 
+/* Unsolicited supply: placed where nothing is cached, skipped elsewhere. */
+TEST_F(obj, offer_prefetches_and_skips_cached_pages)
+{
+	char *p = map(self->fd, self->size, MAP_SHARED);
+	size_t len = 40 * PAGE;
+	struct pager_stats st;
+	char *data = malloc(len);
+
+	ASSERT_NE(NULL, p);
+	ASSERT_NE(NULL, data);
+	memset(data, 0x77, len);
+	EXPECT_TRUE(check_pattern(p + 20 * PAGE, 42, 20 * PAGE, PAGE));	/* cached */
+	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	/* Pages 0..39 by address: all but the cached ones are placed. */
+	EXPECT_EQ(40 - st.resident, pager_offer(self->pager, 0, len, data, 0));
+	/* One page inline, already cached now: skipped. */
+	EXPECT_EQ(0, pager_offer(self->pager, 3 * PAGE, PAGE, data, 0));
+	/* Then faults find the offered data without asking. */
+	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	EXPECT_EQ((char)0x77, p[0]);
+	EXPECT_EQ((char)0x77, p[39 * PAGE + 100]);
+	EXPECT_TRUE(check_pattern(p + 20 * PAGE, 42, 20 * PAGE, PAGE));
+	EXPECT_EQ(0, pager_offer(self->pager, 0, PAGE, data, 0));
+	free(data);
+	{
+		struct pager_stats after;
+
+		ASSERT_EQ(0, pager_stats(self->pager, &after));
+		EXPECT_EQ(st.requests, after.requests);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -580,17 +580,35 @@ int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(reply, info);
 }
 
-/* The run and request an answer names; every answer but a prefetch has one. */
-static int extpager_nl_answer(struct extpager_object *obj, struct genl_info *info,
-			      u32 *id, pgoff_t *index, unsigned int *nr)
+/*
+ * Claim the pages an answer names: its request and run, checked.  Returns
+ * their folios, locked, for the caller to fill or fail and then kfree().
+ */
+static struct folio **extpager_nl_claim(struct extpager_object *obj,
+					struct genl_info *info, u32 *id,
+					pgoff_t *index, unsigned int *nr)
 {
+	struct folio **folios;
+	int err;
+
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_LENGTH))
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	*id = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]);
-	return extpager_nl_run(obj, info,
-			       nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_LENGTH]),
-			       index, nr);
+	err = extpager_nl_run(obj, info,
+			      nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_LENGTH]),
+			      index, nr);
+	if (err)
+		return ERR_PTR(err);
+	folios = kcalloc(*nr, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return ERR_PTR(-ENOMEM);
+	err = extpager_claim(obj, *id, *index, *nr, folios, info->extack);
+	if (err) {
+		kfree(folios);
+		return ERR_PTR(err);
+	}
+	return folios;
 }
 
 int extpager_nl_data_unavailable_doit(struct sk_buff *skb, struct genl_info *info)
@@ -600,25 +618,18 @@ int extpager_nl_data_unavailable_doit(struct sk_buff *skb, struct genl_info *inf
 	unsigned int i, nr;
 	pgoff_t index;
 	u32 id;
-	int err;
 
-	err = extpager_nl_answer(obj, info, &id, &index, &nr);
-	if (err)
-		return err;
-	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
-	if (!folios)
-		return -ENOMEM;
-	err = extpager_claim(obj, id, index, nr, folios, info->extack);
-	if (!err) {
-		for (i = 0; i < nr; i++) {
-			folio_zero_range(folios[i], 0, PAGE_SIZE);
-			extpager_supplied(folios[i], false);
-		}
-		atomic_long_add(nr, &obj->stats.zero_fills);
-		trace_extpager_zero_fill(obj->id, id, index, nr, 0);
+	folios = extpager_nl_claim(obj, info, &id, &index, &nr);
+	if (IS_ERR(folios))
+		return PTR_ERR(folios);
+	for (i = 0; i < nr; i++) {
+		folio_zero_range(folios[i], 0, PAGE_SIZE);
+		extpager_supplied(folios[i], false);
 	}
+	atomic_long_add(nr, &obj->stats.zero_fills);
+	trace_extpager_zero_fill(obj->id, id, index, nr, 0);
 	kfree(folios);
-	return err;
+	return 0;
 }
 
 int extpager_nl_data_error_doit(struct sk_buff *skb, struct genl_info *info)
@@ -627,26 +638,20 @@ int extpager_nl_data_error_doit(struct sk_buff *skb, struct genl_info *info)
 	struct folio **folios;
 	unsigned int nr;
 	pgoff_t index;
-	int err, error;
+	int error;
 	u32 id;
 
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ERROR))
 		return -EINVAL;
 	error = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ERROR]);
-	err = extpager_nl_answer(obj, info, &id, &index, &nr);
-	if (err)
-		return err;
-	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
-	if (!folios)
-		return -ENOMEM;
-	err = extpager_claim(obj, id, index, nr, folios, info->extack);
-	if (!err) {
-		atomic_long_add(nr, &obj->stats.errors);
-		trace_extpager_error(obj->id, id, index, nr, -error);
-		extpager_fail_folios(obj, folios, index, nr, -error);
-	}
+	folios = extpager_nl_claim(obj, info, &id, &index, &nr);
+	if (IS_ERR(folios))
+		return PTR_ERR(folios);
+	atomic_long_add(nr, &obj->stats.errors);
+	trace_extpager_error(obj->id, id, index, nr, -error);
+	extpager_fail_folios(obj, folios, index, nr, -error);
 	kfree(folios);
-	return err;
+	return 0;
 }
 
 int extpager_nl_unlock_reply_doit(struct sk_buff *skb, struct genl_info *info)

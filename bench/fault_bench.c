@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fault_bench: what a page fault costs when extpager's manager supplies the
+ * page, next to userfaultfd doing the same job and to page-cache hits.
+ *
+ * Every row touches (reads one byte of) each page of a fresh mapping once
+ * and times that read with clock_gettime(), so a row's figures are the cost
+ * of one first touch as the faulting thread sees it:
+ *
+ *   extpager 1-page           cluster=1: every touch is a major fault, one
+ *                             DATA_REQUEST to a manager thread (pager_serve)
+ *                             whose read callback memsets the page
+ *   extpager 16-page cluster  cluster=16: one request brings in a run of
+ *                             pages, so most touches are minor faults
+ *   userfaultfd 1-page        anonymous MAP_PRIVATE memory registered for
+ *                             missing pages; a handler thread answers each
+ *                             fault with a one-page UFFDIO_COPY
+ *   userfaultfd 16-page       the handler copies the aligned 16-page block
+ *                             around the fault in one UFFDIO_COPY
+ *   extpager cached (minor)   an object fully populated through a first
+ *                             mapping, then touched through a new one: page
+ *                             cache hits and fault-around, no manager
+ *   tmpfs cached (minor)      the same on a populated memfd, the baseline
+ *                             for the line above
+ *
+ * Each case runs with 1 faulting thread and with 2, the threads touching
+ * disjoint halves of the range in order.  Columns: the median and 99th
+ * percentile of the per-touch time in microseconds (both threads' touches
+ * together), touches per second over the whole row (wall time from the
+ * first thread's start to the last thread's end), and "upcalls": the
+ * requests the kernel sent the manager (extpager, from pager_stats()) or
+ * the fault messages the userfaultfd handler read.  The timer's own cost,
+ * printed in the header, is included in every per-touch figure.
+ *
+ * The ratio lines compare medians of this run: the 1-page extpager fault
+ * against the 1-page userfaultfd fault, what clustering saves, and what a
+ * cached extpager page costs against a cached tmpfs page.
+ *
+ * The figures only mean something relative to each other on one machine
+ * (under TCG everything is slow, the kernel paths more than user code).
+ * Nothing is asserted about them; the program fails only when something
+ * cannot be set up or a touched page holds the wrong data.
+ *
+ * Usage: fault_bench [PAGES]   (pages per row, a multiple of 32; 4096)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/userfaultfd.h>
+
+#include "libpager.h"
+
+#ifndef __maybe_unused
+#define __maybe_unused	__attribute__((__unused__))
+#endif
+
+#define DEFAULT_PAGES	4096
+/*
+ * Pages past the timed range: one of them is touched before timing so that
+ * the manager's READY (Mach's memory_object_init), the handler thread's
+ * start and its buffers are not charged to the first timed touch.  Far
+ * enough from the timed range that a 16-page read-around stays out of it.
+ */
+#define TAIL_PAGES	64
+#define BLOCK_PAGES	16	/* the clustered cases' run */
+#define MAX_THREADS	2
+/* How long the manager may take to see its object terminated. */
+#define JOIN_TIMEOUT_S	10
+
+static size_t page;
+static size_t npages;		/* timed pages per row */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* Every page of every case holds this byte, so a touch can be checked. */
+static unsigned char page_byte(size_t index)
+{
+	return (unsigned char)(index * 37 + 11);
+}
+
+static size_t region_size(void)
+{
+	return (npages + TAIL_PAGES) * page;
+}
+
+/* --- timing the touches ----------------------------------------------- */
+
+struct result {
+	double median_us, p99_us, per_s;
+	uint64_t upcalls;
+	bool have_upcalls;
+};
+
+struct toucher {
+	const char *base;
+	size_t first, count;		/* pages */
+	uint64_t *lat;			/* ns per touch */
+	unsigned char *seen;		/* the byte each touch read */
+	uint64_t start, end;
+	pthread_barrier_t *barrier;
+};
+
+static void *touch_range(void *arg)
+{
+	struct toucher *t = arg;
+	size_t i;
+
+	pthread_barrier_wait(t->barrier);
+	t->start = now_ns();
+	for (i = 0; i < t->count; i++) {
+		const volatile char *p = t->base + (t->first + i) * page;
+		uint64_t t0 = now_ns();
+
+		t->seen[i] = *p;
+		t->lat[i] = now_ns() - t0;
+	}
+	t->end = now_ns();
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The @q quantile (0 < q <= 1) of the @n sorted samples: nearest rank. */
+static uint64_t quantile(const uint64_t *sorted, size_t n, double q)
+{
+	size_t rank = (size_t)(q * n + 0.999999);
+
+	return sorted[rank ? rank - 1 : 0];
+}
+
+/*
+ * Touch pages [0, npages) of @base from @nthreads threads, each its own
+ * contiguous share, and fill @r.  Returns 0, or -1 with a message.
+ */
+static int measure(const char *base, int nthreads, struct result *r)
+{
+	struct toucher t[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	pthread_barrier_t barrier;
+	uint64_t *lat, start = UINT64_MAX, end = 0;
+	unsigned char *seen;
+	size_t i, bad = 0, share = npages / nthreads;
+	int k, err;
+
+	/* Written before timing, so that storing samples does not fault. */
+	lat = calloc(npages, sizeof(*lat));
+	seen = calloc(npages, 1);
+	if (!lat || !seen) {
+		fprintf(stderr, "fault_bench: out of memory\n");
+		free(lat);
+		free(seen);
+		return -1;
+	}
+	memset(lat, 0xff, npages * sizeof(*lat));
+	memset(seen, 0xff, npages);
+
+	/* Untimed warm-up touch in the tail. */
+	if ((unsigned char)base[(npages + TAIL_PAGES - 1) * page] !=
+	    page_byte(npages + TAIL_PAGES - 1)) {
+		fprintf(stderr, "fault_bench: the warm-up page holds the wrong data\n");
+		goto fail;
+	}
+
+	pthread_barrier_init(&barrier, NULL, nthreads);
+	for (k = 0; k < nthreads; k++) {
+		t[k] = (struct toucher){
+			.base = base, .first = k * share, .count = share,
+			.lat = lat + k * share, .seen = seen + k * share,
+			.barrier = &barrier,
+		};
+		err = pthread_create(&tid[k], NULL, touch_range, &t[k]);
+		if (err) {
+			/* The barrier would never open: nothing can be undone. */
+			fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
+			exit(EXIT_FAILURE);
+		}
+	}
+	for (k = 0; k < nthreads; k++) {
+		pthread_join(tid[k], NULL);
+		if (t[k].start < start)
+			start = t[k].start;
+		if (t[k].end > end)
+			end = t[k].end;
+	}
+	pthread_barrier_destroy(&barrier);
+
+	for (i = 0; i < npages; i++)
+		bad += seen[i] != page_byte(i);
+	if (bad) {
+		fprintf(stderr, "fault_bench: %zu of %zu pages held the wrong data\n",
+			bad, npages);
+		goto fail;
+	}
+	qsort(lat, npages, sizeof(*lat), cmp_u64);
+	r->median_us = quantile(lat, npages, 0.5) / 1e3;
+	r->p99_us = quantile(lat, npages, 0.99) / 1e3;
+	r->per_s = npages / ((end - start) / 1e9);
+	free(lat);
+	free(seen);
+	return 0;
+
+fail:
+	free(lat);
+	free(seen);
+	return -1;
+}
+
+/* --- extpager ------------------------------------------------------------ */
+
+static int bench_read(struct pager *pager __maybe_unused, uint64_t offset,
+		      size_t len, void *buf,
+		      enum pager_access access __maybe_unused,
+		      unsigned int *flags __maybe_unused)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += page)
+		memset((char *)buf + off, page_byte((offset + off) / page), page);
+	return 0;
+}
+
+static const struct pager_ops bench_ops = {
+	.read	= bench_read,
+};
+
+static void *serve_thread(void *conn)
+{
+	return (void *)(intptr_t)pager_serve(conn);
+}
+
+/* A connection, one object on it, and a thread serving it. */
+struct manager {
+	struct pager_conn *conn;
+	struct pager *pager;
+	pthread_t server;
+	int fd;
+};
+
+static int manager_start(struct manager *m, unsigned int cluster)
+{
+	struct pager_attr attr = { .cluster = cluster };
+	int err;
+
+	err = pager_conn_open(&m->conn);
+	if (err) {
+		fprintf(stderr, "fault_bench: pager_conn_open: %s%s\n", strerror(-err),
+			err == -ENOENT ? " (is extpager.ko loaded?)" : "");
+		return -1;
+	}
+	err = pager_create(m->conn, region_size(), &bench_ops, &attr, NULL, &m->pager);
+	if (err) {
+		fprintf(stderr, "fault_bench: pager_create: %s: %s\n", strerror(-err),
+			pager_conn_error());
+		pager_conn_close(m->conn);
+		return -1;
+	}
+	m->fd = pager_fd(m->pager);
+	err = pthread_create(&m->server, NULL, serve_thread, m->conn);
+	if (err) {
+		fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
+		close(m->fd);
+		pager_conn_close(m->conn);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The requests the kernel has sent for the object so far.  Asked before
+ * the object goes: libpager frees the pager when TERMINATE comes.
+ */
+static int manager_requests(struct manager *m, uint64_t *requests)
+{
+	struct pager_stats st;
+	int err = pager_stats(m->pager, &st);
+
+	if (err) {
+		fprintf(stderr, "fault_bench: pager_stats: %s: %s\n", strerror(-err),
+			pager_conn_error());
+		return -1;
+	}
+	*requests = st.requests;
+	return 0;
+}
+
+/*
+ * Closing the last fd (once every mapping is gone) terminates the object,
+ * which ends pager_serve(): the thread can be joined.
+ */
+static int manager_stop(struct manager *m)
+{
+	struct timespec deadline;
+	void *ret = NULL;
+	int err;
+
+	close(m->fd);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += JOIN_TIMEOUT_S;
+	err = pthread_timedjoin_np(m->server, &ret, &deadline);
+	if (err) {
+		/* Leave the thread and its connection: the process ends soon. */
+		fprintf(stderr, "fault_bench: the manager did not see its object terminated: %s\n",
+			strerror(err));
+		return -1;
+	}
+	pager_conn_close(m->conn);
+	if ((intptr_t)ret) {
+		fprintf(stderr, "fault_bench: pager_serve: %s\n", strerror(-(intptr_t)ret));
+		return -1;
+	}
+	return 0;
+}
+
+static char *map_fd(int fd, int prot)
+{
+	char *p = mmap(NULL, region_size(), prot, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED) {
+		perror("fault_bench: mmap");
+		return NULL;
+	}
+	return p;
+}
+
+/* Major faults: a fresh object, every page asked of the manager. */
+static int run_extpager(unsigned int cluster, int nthreads, struct result *r)
+{
+	struct manager m;
+	char *p;
+	int err = -1;
+
+	if (manager_start(&m, cluster))
+		return -1;
+	p = map_fd(m.fd, PROT_READ);
+	if (p) {
+		err = measure(p, nthreads, r);
+		if (!err)
+			err = manager_requests(&m, &r->upcalls);
+		r->have_upcalls = true;
+		munmap(p, region_size());
+	}
+	if (manager_stop(&m))
+		err = -1;
+	return err;
+}
+
+static int run_extpager_1(int nthreads, struct result *r)
+{
+	return run_extpager(1, nthreads, r);
+}
+
+static int run_extpager_16(int nthreads, struct result *r)
+{
+	return run_extpager(BLOCK_PAGES, nthreads, r);
+}
+
+/* Read every page of @fd through a mapping that is then dropped. */
+static int populate(int fd, int prot, bool write)
+{
+	char *p = map_fd(fd, prot);
+	size_t i, bad = 0;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < npages + TAIL_PAGES; i++) {
+		if (write)
+			memset(p + i * page, page_byte(i), page);
+		else
+			bad += (unsigned char)*(volatile char *)(p + i * page) != page_byte(i);
+	}
+	munmap(p, region_size());
+	if (bad) {
+		fprintf(stderr, "fault_bench: %zu pages held the wrong data while populating\n",
+			bad);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Minor faults: the object is populated through a first mapping (clustered,
+ * to be quick), which is unmapped; the pages stay cached (the object may
+ * cache, the default) and a second mapping finds them there.  Upcalls are
+ * the requests during the timed touches: 0 unless pages were dropped.
+ */
+static int run_extpager_cached(int nthreads, struct result *r)
+{
+	struct manager m;
+	uint64_t before = 0;
+	char *p;
+	int err = -1;
+
+	if (manager_start(&m, BLOCK_PAGES))
+		return -1;
+	if (!populate(m.fd, PROT_READ, false) && !manager_requests(&m, &before)) {
+		p = map_fd(m.fd, PROT_READ);
+		if (p) {
+			err = measure(p, nthreads, r);
+			if (!err)
+				err = manager_requests(&m, &r->upcalls);
+			r->upcalls -= before;
+			r->have_upcalls = true;
+			munmap(p, region_size());
+		}
+	}
+	if (manager_stop(&m))
+		err = -1;
+	return err;
+}
+
+/* --- tmpfs ---------------------------------------------------------------- */
+
+static int run_tmpfs_cached(int nthreads, struct result *r)
+{
+	int fd, err = -1;
+	char *p;
+
+	fd = memfd_create("fault_bench", MFD_CLOEXEC);
+	if (fd < 0) {
+		perror("fault_bench: memfd_create");
+		return -1;
+	}
+	if (ftruncate(fd, region_size())) {
+		perror("fault_bench: ftruncate");
+	} else if (!populate(fd, PROT_READ | PROT_WRITE, true)) {
+		p = map_fd(fd, PROT_READ);
+		if (p) {
+			err = measure(p, nthreads, r);
+			munmap(p, region_size());
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* --- userfaultfd ---------------------------------------------------------- */
+
+static int uffd_open(void)
+{
+	int fd, dev;
+
+	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0)
+		return fd;
+#ifdef USERFAULTFD_IOC_NEW
+	/* Where vm.unprivileged_userfaultfd says no, the device may say yes. */
+	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev >= 0) {
+		fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+		close(dev);
+		if (fd >= 0)
+			return fd;
+	}
+#else
+	(void)dev;
+#endif
+	return -1;
+}
+
+struct uffd_handler {
+	int uffd;
+	int stop_fd;		/* eventfd: the run is over */
+	char *base;
+	const char *src;	/* what the region should hold */
+	size_t size;
+	size_t block;		/* bytes copied per fault */
+	uint64_t faults;	/* fault messages read */
+};
+
+static void uffd_die(const char *what)
+{
+	/* A fault left unanswered would hang its thread: give up at once. */
+	fprintf(stderr, "fault_bench: %s: %s\n", what, strerror(errno));
+	exit(EXIT_FAILURE);
+}
+
+static int uffd_copy(struct uffd_handler *h, size_t off, size_t len)
+{
+	struct uffdio_copy copy = {
+		.dst = (uintptr_t)h->base + off,
+		.src = (uintptr_t)h->src + off,
+		.len = len,
+	};
+
+	return ioctl(h->uffd, UFFDIO_COPY, &copy);
+}
+
+/*
+ * Supply the block around the page at @off.  Part of the block may be
+ * there already (EEXIST, or EAGAIN when the copy stopped short at such a
+ * page): then make sure of the faulting page alone, waking its waiters
+ * ourselves if someone else supplied it.
+ */
+static void uffd_resolve(struct uffd_handler *h, size_t off)
+{
+	size_t start = off / h->block * h->block;
+	size_t len = h->size - start < h->block ? h->size - start : h->block;
+	struct uffdio_range range = { .start = (uintptr_t)h->base + off, .len = page };
+
+	if (!uffd_copy(h, start, len))
+		return;
+	if (errno != EEXIST && errno != EAGAIN)
+		uffd_die("UFFDIO_COPY");
+	if (!uffd_copy(h, off, page))
+		return;
+	if (errno != EEXIST)
+		uffd_die("UFFDIO_COPY");
+	if (ioctl(h->uffd, UFFDIO_WAKE, &range))
+		uffd_die("UFFDIO_WAKE");
+}
+
+static void *uffd_thread(void *arg)
+{
+	struct uffd_handler *h = arg;
+	struct pollfd pfd[2] = {
+		{ .fd = h->uffd, .events = POLLIN },
+		{ .fd = h->stop_fd, .events = POLLIN },
+	};
+	struct uffd_msg msg[16];
+	ssize_t n;
+	int i;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			uffd_die("poll");
+		}
+		if (pfd[1].revents & POLLIN)
+			return NULL;
+		n = read(h->uffd, msg, sizeof(msg));
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			uffd_die("read(userfaultfd)");
+		}
+		for (i = 0; i < n / (ssize_t)sizeof(msg[0]); i++) {
+			if (msg[i].event != UFFD_EVENT_PAGEFAULT)
+				continue;
+			h->faults++;
+			uffd_resolve(h, (msg[i].arg.pagefault.address & ~(uint64_t)(page - 1)) -
+					(uintptr_t)h->base);
+		}
+	}
+}
+
+static int uffd_setup(struct uffd_handler *h)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)h->base, .len = h->size },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+
+	h->uffd = uffd_open();
+	if (h->uffd < 0) {
+		perror("fault_bench: userfaultfd (syscall and /dev/userfaultfd)");
+		return -1;
+	}
+	if (ioctl(h->uffd, UFFDIO_API, &api)) {
+		perror("fault_bench: UFFDIO_API");
+		goto close_uffd;
+	}
+	if (ioctl(h->uffd, UFFDIO_REGISTER, &reg)) {
+		perror("fault_bench: UFFDIO_REGISTER");
+		goto close_uffd;
+	}
+	if (!(reg.ioctls & (1ull << _UFFDIO_COPY))) {
+		fprintf(stderr, "fault_bench: UFFDIO_COPY is not offered for the region\n");
+		goto close_uffd;
+	}
+	h->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (h->stop_fd < 0) {
+		perror("fault_bench: eventfd");
+		goto close_uffd;
+	}
+	return 0;
+
+close_uffd:
+	close(h->uffd);
+	return -1;
+}
+
+static int run_uffd(size_t block_pages, int nthreads, struct result *r)
+{
+	struct uffd_handler h = { .size = region_size(), .block = block_pages * page };
+	uint64_t one = 1;
+	pthread_t tid;
+	char *src;
+	size_t i;
+	int err = -1;
+
+	src = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h.base = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (src == MAP_FAILED || h.base == MAP_FAILED) {
+		perror("fault_bench: mmap");
+		goto unmap;
+	}
+	for (i = 0; i < npages + TAIL_PAGES; i++)
+		memset(src + i * page, page_byte(i), page);
+	h.src = src;
+	if (uffd_setup(&h))
+		goto unmap;
+	err = pthread_create(&tid, NULL, uffd_thread, &h);
+	if (err) {
+		fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
+		err = -1;
+	} else {
+		err = measure(h.base, nthreads, r);
+		(void)!write(h.stop_fd, &one, sizeof(one));
+		pthread_join(tid, NULL);
+		r->upcalls = h.faults;
+		r->have_upcalls = true;
+	}
+	close(h.stop_fd);
+	close(h.uffd);
+unmap:
+	if (src != MAP_FAILED)
+		munmap(src, h.size);
+	if (h.base != MAP_FAILED)
+		munmap(h.base, h.size);
+	return err;
+}
+
+static int run_uffd_1(int nthreads, struct result *r)
+{
+	return run_uffd(1, nthreads, r);
+}
+
+static int run_uffd_16(int nthreads, struct result *r)
+{
+	return run_uffd(BLOCK_PAGES, nthreads, r);
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+enum {
+	EXTPAGER_1,
+	EXTPAGER_16,
+	UFFD_1,
+	UFFD_16,
+	EXTPAGER_CACHED,
+	TMPFS_CACHED,
+	NR_CASES
+};
+
+static const struct bench_case {
+	const char *name;
+	int (*run)(int nthreads, struct result *r);
+} cases[NR_CASES] = {
+	[EXTPAGER_1]		= { "extpager 1-page",		run_extpager_1 },
+	[EXTPAGER_16]		= { "extpager 16-page cluster",	run_extpager_16 },
+	[UFFD_1]		= { "userfaultfd 1-page",	run_uffd_1 },
+	[UFFD_16]		= { "userfaultfd 16-page",	run_uffd_16 },
+	[EXTPAGER_CACHED]	= { "extpager cached (minor)",	run_extpager_cached },
+	[TMPFS_CACHED]		= { "tmpfs cached (minor)",	run_tmpfs_cached },
+};
+
+/* The median cost of the timer itself, which every touch includes. */
+static double timer_overhead_us(void)
+{
+	enum { N = 4096 };
+	static uint64_t d[N];
+	int i;
+
+	for (i = 0; i < N; i++) {
+		uint64_t t0 = now_ns();
+
+		d[i] = now_ns() - t0;
+	}
+	qsort(d, N, sizeof(d[0]), cmp_u64);
+	return quantile(d, N, 0.5) / 1e3;
+}
+
+/* Fail early, with the reason, if extpager or userfaultfd is missing. */
+static int probe(void)
+{
+	struct pager_conn *conn;
+	int err, fd;
+
+	err = pager_conn_open(&conn);
+	if (err) {
+		fprintf(stderr, "fault_bench: cannot talk to extpager: %s%s\n", strerror(-err),
+			err == -ENOENT ? " (the module is not loaded)" :
+			err == -EPROTONOSUPPORT ? " (module and libpager disagree on the protocol)" : "");
+		return -1;
+	}
+	pager_conn_close(conn);
+	fd = uffd_open();
+	if (fd < 0) {
+		perror("fault_bench: userfaultfd (syscall and /dev/userfaultfd)");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void print_ratio(const char *what, int num, int den,
+			struct result res[NR_CASES][MAX_THREADS])
+{
+	printf("%-48s %6.2fx (1 thread)  %6.2fx (2 threads)\n", what,
+	       res[num][0].median_us / res[den][0].median_us,
+	       res[num][1].median_us / res[den][1].median_us);
+}
+
+int main(int argc, char **argv)
+{
+	static struct result res[NR_CASES][MAX_THREADS];
+	struct utsname un;
+	char upcalls[24];
+	int c, k;
+
+	page = sysconf(_SC_PAGESIZE);
+	npages = DEFAULT_PAGES;
+	if (argc > 2 || (argc == 2 && (npages = strtoul(argv[1], NULL, 0)) == 0) ||
+	    npages % (MAX_THREADS * BLOCK_PAGES)) {
+		fprintf(stderr, "usage: %s [PAGES]   (a multiple of %d, default %d)\n",
+			argv[0], MAX_THREADS * BLOCK_PAGES, DEFAULT_PAGES);
+		return 2;
+	}
+	if (probe())
+		return 1;
+
+	uname(&un);
+	printf("fault_bench: %zu pages of %zu KiB per row, kernel %s, %ld CPUs, timer %.3f us per touch (included)\n",
+	       npages, page / 1024, un.release, sysconf(_SC_NPROCESSORS_ONLN),
+	       timer_overhead_us());
+	printf("%-26s %7s %10s %10s %12s %9s\n",
+	       "case", "threads", "median us", "p99 us", "faults/s", "upcalls");
+	fflush(stdout);
+	for (c = 0; c < NR_CASES; c++) {
+		for (k = 0; k < MAX_THREADS; k++) {
+			struct result *r = &res[c][k];
+
+			if (cases[c].run(k + 1, r)) {
+				fprintf(stderr, "fault_bench: case \"%s\" with %d thread(s) failed\n",
+					cases[c].name, k + 1);
+				return 1;
+			}
+			if (r->have_upcalls)
+				snprintf(upcalls, sizeof(upcalls), "%llu",
+					 (unsigned long long)r->upcalls);
+			else
+				snprintf(upcalls, sizeof(upcalls), "-");
+			printf("%-26s %7d %10.2f %10.2f %12.0f %9s\n", cases[c].name, k + 1,
+			       r->median_us, r->p99_us, r->per_s, upcalls);
+			fflush(stdout);
+		}
+	}
+	printf("\n");
+	print_ratio("extpager 1-page / userfaultfd 1-page median:", EXTPAGER_1, UFFD_1, res);
+	print_ratio("userfaultfd 1-page / extpager 16-page median:", UFFD_1, EXTPAGER_16, res);
+	print_ratio("extpager cached / tmpfs cached median:", EXTPAGER_CACHED, TMPFS_CACHED, res);
+	return 0;
+}

@@ -85,7 +85,7 @@ selftests: $(SELFTESTS)
 
 build/selftests/%: selftests/%.c $(wildcard selftests/*.h) build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -Wno-sign-compare -Wno-override-init -I$(ksrc)/tools/testing/selftests -o $@ $< \
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
 		build/libpager.a $(LIBNL_LIBS) -lpthread
 
 # --- set-up, tests, checks ----------------------------------------------------

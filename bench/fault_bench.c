@@ -163,13 +163,14 @@ static int measure(const char *base, int nthreads, struct result *r)
 	pthread_t tid[MAX_THREADS];
 	pthread_barrier_t barrier;
 	uint64_t *lat, start = UINT64_MAX, end = 0;
-	unsigned char *seen;
+	const volatile char *warm;
+	unsigned char *seen, v;
 	size_t i, bad = 0, share = npages / nthreads;
 	int k, err;
 
 	/* Written before timing, so that storing samples does not fault. */
-	lat = calloc(npages, sizeof(*lat));
-	seen = calloc(npages, 1);
+	lat = malloc(npages * sizeof(*lat));
+	seen = malloc(npages);
 	if (!lat || !seen) {
 		fprintf(stderr, "fault_bench: out of memory\n");
 		free(lat);
@@ -179,10 +180,13 @@ static int measure(const char *base, int nthreads, struct result *r)
 	memset(lat, 0xff, npages * sizeof(*lat));
 	memset(seen, 0xff, npages);
 
-	/* Untimed warm-up touch in the tail. */
-	if ((unsigned char)base[(npages + TAIL_PAGES - 1) * page] !=
-	    page_byte(npages + TAIL_PAGES - 1)) {
-		fprintf(stderr, "fault_bench: the warm-up page holds the wrong data\n");
+	/* Untimed warm-up touch in the tail; a second read tells a race. */
+	i = npages + TAIL_PAGES - 1;
+	warm = base + i * page;
+	v = *warm;
+	if (v != page_byte(i)) {
+		fprintf(stderr, "fault_bench: warm-up page %zu read as %#x (then %#x), not %#x\n",
+			i, v, (unsigned char)*warm, page_byte(i));
 		goto fail;
 	}
 
@@ -209,8 +213,13 @@ static int measure(const char *base, int nthreads, struct result *r)
 	}
 	pthread_barrier_destroy(&barrier);
 
-	for (i = 0; i < npages; i++)
-		bad += seen[i] != page_byte(i);
+	for (i = 0; i < npages; i++) {
+		if (seen[i] == page_byte(i))
+			continue;
+		if (!bad++)
+			fprintf(stderr, "fault_bench: page %zu read as %#x, not %#x\n",
+				i, seen[i], page_byte(i));
+	}
 	if (bad) {
 		fprintf(stderr, "fault_bench: %zu of %zu pages held the wrong data\n",
 			bad, npages);
@@ -379,7 +388,7 @@ static int run_extpager_16(int nthreads, struct result *r)
 	return run_extpager(BLOCK_PAGES, nthreads, r);
 }
 
-/* Read every page of @fd through a mapping that is then dropped. */
+/* Fill (@write) or read every page of @fd through a mapping then dropped. */
 static int populate(int fd, int prot, bool write)
 {
 	char *p = map_fd(fd, prot);
@@ -462,24 +471,21 @@ static int run_tmpfs_cached(int nthreads, struct result *r)
 
 static int uffd_open(void)
 {
-	int fd, dev;
+	int fd;
 
 	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0)
-		return fd;
 #ifdef USERFAULTFD_IOC_NEW
 	/* Where vm.unprivileged_userfaultfd says no, the device may say yes. */
-	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	if (dev >= 0) {
-		fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-		close(dev);
-		if (fd >= 0)
-			return fd;
+	if (fd < 0) {
+		int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+
+		if (dev >= 0) {
+			fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+			close(dev);
+		}
 	}
-#else
-	(void)dev;
 #endif
-	return -1;
+	return fd;
 }
 
 struct uffd_handler {
@@ -707,7 +713,8 @@ static int probe(void)
 	if (err) {
 		fprintf(stderr, "fault_bench: cannot talk to extpager: %s%s\n", strerror(-err),
 			err == -ENOENT ? " (the module is not loaded)" :
-			err == -EPROTONOSUPPORT ? " (module and libpager disagree on the protocol)" : "");
+			err == -EPROTONOSUPPORT ?
+			" (module and libpager speak different protocol versions)" : "");
 		return -1;
 	}
 	pager_conn_close(conn);
@@ -736,9 +743,9 @@ int main(int argc, char **argv)
 	int c, k;
 
 	page = sysconf(_SC_PAGESIZE);
-	npages = DEFAULT_PAGES;
-	if (argc > 2 || (argc == 2 && (npages = strtoul(argv[1], NULL, 0)) == 0) ||
-	    npages % (MAX_THREADS * BLOCK_PAGES)) {
+	npages = argc == 2 ? strtoul(argv[1], NULL, 0) : DEFAULT_PAGES;
+	/* Whole clusters per thread, so that no run straddles two threads. */
+	if (argc > 2 || !npages || npages % (MAX_THREADS * BLOCK_PAGES)) {
 		fprintf(stderr, "usage: %s [PAGES]   (a multiple of %d, default %d)\n",
 			argv[0], MAX_THREADS * BLOCK_PAGES, DEFAULT_PAGES);
 		return 2;
@@ -747,9 +754,9 @@ int main(int argc, char **argv)
 		return 1;
 
 	uname(&un);
-	printf("fault_bench: %zu pages of %zu KiB per row, kernel %s, %ld CPUs, timer %.3f us per touch (included)\n",
-	       npages, page / 1024, un.release, sysconf(_SC_NPROCESSORS_ONLN),
-	       timer_overhead_us());
+	printf("fault_bench: %zu pages of %zu KiB per row, kernel %s, %ld CPUs, ",
+	       npages, page / 1024, un.release, sysconf(_SC_NPROCESSORS_ONLN));
+	printf("timer %.3f us per touch (included)\n", timer_overhead_us());
 	printf("%-26s %7s %10s %10s %12s %9s\n",
 	       "case", "threads", "median us", "p99 us", "faults/s", "upcalls");
 	fflush(stdout);
@@ -758,7 +765,7 @@ int main(int argc, char **argv)
 			struct result *r = &res[c][k];
 
 			if (cases[c].run(k + 1, r)) {
-				fprintf(stderr, "fault_bench: case \"%s\" with %d thread(s) failed\n",
+				fprintf(stderr, "fault_bench: %s, %d thread(s): failed\n",
 					cases[c].name, k + 1);
 				return 1;
 			}

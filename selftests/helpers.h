@@ -225,20 +225,37 @@ struct event {
 	uint64_t offset, len;
 };
 
-/* Wait up to @ms for the kernel's next event on @conn (not served). */
+/*
+ * Wait up to @ms for the kernel's next event on @conn (not served): one that
+ * a call queued while it waited for its answer, or one from the socket.
+ */
 static inline int next_event(struct pager_conn *conn, int ms, struct event *ev)
 {
 	struct pollfd pfd = { .fd = pager_conn_fd(conn), .events = POLLIN };
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
+	struct pager_event *queued;
 	char buf[8192];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int len;
 
-	if (poll(&pfd, 1, ms) != 1)
-		return -ETIMEDOUT;
-	len = recv(pfd.fd, buf, sizeof(buf), 0);
-	if (len < 0 || !NLMSG_OK(nlh, len))
-		return -EIO;
+	pthread_mutex_lock(&conn->lock);
+	queued = conn->queue;
+	if (queued) {
+		conn->queue = queued->next;
+		if (!queued->next)
+			conn->queue_tail = &conn->queue;
+	}
+	pthread_mutex_unlock(&conn->lock);
+	if (queued) {
+		memcpy(buf, queued->nlh, queued->nlh->nlmsg_len);
+		free(queued);
+	} else {
+		if (poll(&pfd, 1, ms) != 1)
+			return -ETIMEDOUT;
+		len = recv(pfd.fd, buf, sizeof(buf), 0);
+		if (len < 0 || !NLMSG_OK(nlh, len))
+			return -EIO;
+	}
 	pager__parse(nlh, tb);
 	memset(ev, 0, sizeof(*ev));
 	ev->cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;

@@ -225,8 +225,107 @@ TEST(unprivileged_managers)
 	EXPECT_EQ(0, param_set("max_objects_per_user", saved_max));
 }
 
+/* max_requests bounds what a slow manager can pin: faults beyond it wait. */
+TEST(outstanding_requests_are_capped)
+{
+	long saved = param_get("max_requests");
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	struct waiter w[4];
+	struct event ev[4];
+	struct nl_msg *msg;
+	pthread_t t[4];
+	int i, n = 0;
+	char *p;
+
+	catch_sigbus();
+	behaviour_init(&b, 11);
+	ASSERT_EQ(0, param_set("max_requests", 2));
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ready_by_hand(_metadata, conn, pager);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct waiter){ .addr = p + 10 * i * PAGE };
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, wait_fault, &w[i]));
+	}
+	/* Two requests come; the other faults wait for a slot. */
+	while (n < 4 && !wait_event_cmd(conn, EXTPAGER_CMD_DATA_REQUEST, 1000, &ev[n]))
+		n++;
+	EXPECT_EQ(2, n);
+	/* Each answer frees a slot for one more. */
+	for (i = 0; i < 4; i++) {
+		msg = pager__msg(conn, EXTPAGER_CMD_DATA_UNAVAILABLE, 0);
+		nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
+		nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev[i].req_id);
+		nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, ev[i].offset);
+		nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, ev[i].len);
+		ASSERT_EQ(0, pager__call(conn, msg, NULL, NULL));
+		if (n < 4)
+			ASSERT_EQ(0, wait_event_cmd(conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev[n++]));
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		EXPECT_EQ(0, w[i].sigbus);
+	}
+	EXPECT_EQ(0, param_set("max_requests", saved));
+}
+
+/* The tracepoints show a fault's request and supply in tracefs. */
+TEST(tracepoints)
+{
+	const char *events = "/sys/kernel/tracing/events/extpager/enable";
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	pthread_t server;
+	char line[512], want[32];
+	int req = 0, sup = 0;
+	FILE *f;
+	char *p;
+
+	if (access(events, W_OK))
+		SKIP(return, "no tracefs with extpager events");
+	behaviour_init(&b, 12);
+	f = fopen("/sys/kernel/tracing/trace", "w");	/* clears it */
+	ASSERT_NE(NULL, f);
+	fclose(f);
+	f = fopen(events, "w");
+	ASSERT_NE(NULL, f);
+	fputs("1", f);
+	fclose(f);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p + 6 * PAGE, 12, 6 * PAGE, PAGE));
+	f = fopen("/sys/kernel/tracing/trace", "r");
+	ASSERT_NE(NULL, f);
+	snprintf(want, sizeof(want), "object=%u ", pager_id(pager));
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, want) || !strstr(line, "index=6 pages=1"))
+			continue;
+		req += !!strstr(line, "extpager_request:");
+		sup += !!strstr(line, "extpager_supply:");
+	}
+	fclose(f);
+	f = fopen(events, "w");
+	fputs("0", f);
+	fclose(f);
+	EXPECT_EQ(1, req);
+	EXPECT_EQ(1, sup);
+}
+
+/* Python under KASAN and TCG outlives the harness's default 30 s. */
+FIXTURE(slow) {};
+FIXTURE_SETUP(slow) {}
+FIXTURE_TEARDOWN(slow) {}
+
 /* The kernel's YNL CLI, driven by our spec, lists objects and counters. */
-TEST(ynl_cli_lists_objects)
+TEST_F_TIMEOUT(slow, ynl_cli_lists_objects, 300)
 {
 	const char *ksrc = getenv("EXTPAGER_KSRC");
 	struct pager_conn *conn;

@@ -6,6 +6,7 @@
 #   make KDIR=<tree>     build the module against another kernel tree
 #   make check           run the selftests in a VM on the stock kernel
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
+#   make bench           fault benchmark in the VM: extpager, userfaultfd, tmpfs
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
 #   make lint            checkpatch, regen --check, the module with W=1 and C=1
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
@@ -36,11 +37,12 @@ LIB_SRCS := $(wildcard libpager/*.c)
 LIB_OBJS := $(patsubst %.c,build/%.o,$(LIB_SRCS))
 DAEMONS := $(patsubst daemons/%.c,build/daemons/%,$(wildcard daemons/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
+BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all module libpager daemons selftests deps check check-debug \
-	checkpatch lint regen install clean
+.PHONY: all module libpager daemons selftests benches deps check check-debug \
+	bench checkpatch lint regen install clean
 
-all: module libpager daemons selftests
+all: module libpager daemons selftests benches
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -88,6 +90,12 @@ build/selftests/%: selftests/%.c $(wildcard selftests/*.h) build/libpager.a
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
 		build/libpager.a $(LIBNL_LIBS) -lpthread
 
+benches: $(BENCHES)
+
+build/bench/%: bench/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread -lm
+
 # --- set-up, tests, checks ----------------------------------------------------
 deps:
 	@scripts/deps
@@ -99,6 +107,11 @@ check: deps
 check-debug: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check debug
+
+# Figures, not assertions: every case runs in the same VM, side by side.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run -- build/bench/fault_bench
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

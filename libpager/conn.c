@@ -88,6 +88,8 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 		err = -ENOMEM;
 		goto free_conn;
 	}
+	/* Answers to the kernel's requests go unacknowledged (pager__send()). */
+	nl_socket_disable_auto_ack(conn->sk);
 	err = genl_connect(conn->sk);
 	if (err < 0) {
 		err = nle_to_errno(err);
@@ -275,6 +277,7 @@ int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 	int err, answer = 0;
 	uint32_t seq;
 
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	pthread_mutex_lock(&conn->lock);
 	err = nl_send_auto(conn->sk, msg);
 	seq = nlmsg_hdr(msg)->nlmsg_seq;
@@ -293,6 +296,22 @@ out:
 	if (!err)
 		pager_errmsg[0] = '\0';
 	return err;
+}
+
+/*
+ * Send @msg (consumed) without waiting.  The kernel handles it before
+ * sendmsg() returns and sends back only a failure, which the serving loop
+ * skips: an answer the kernel refuses (say, too late) changes nothing.
+ */
+int pager__send(struct pager_conn *conn, struct nl_msg *msg)
+{
+	int err;
+
+	pthread_mutex_lock(&conn->lock);
+	err = nl_send_auto(conn->sk, msg);
+	pthread_mutex_unlock(&conn->lock);
+	nlmsg_free(msg);
+	return err < 0 ? nle_to_errno(err) : 0;
 }
 
 static struct pager_event *pop_event(struct pager_conn *conn)
@@ -344,7 +363,10 @@ int pager__recv(struct pager_conn *conn, int block)
 			return n;
 		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
 			return -errno;
-		if (pfd[1].revents & POLLIN)
+		/* Woken: events were queued, or an object went. */
+		if (pfd[1].revents & POLLIN) {
 			(void)!read(conn->wake_fd, &count, sizeof(count));
+			block = 0;
+		}
 	}
 }

@@ -47,6 +47,7 @@ typedef void (*pager_reply_fn)(struct nlattr **tb, void *arg);
 int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 		pager_reply_fn reply, void *arg);
 int pager__recv(struct pager_conn *conn, int block);
+int pager__send(struct pager_conn *conn, struct nl_msg *msg);
 uint64_t pager__uint(const struct nlattr *attr);
 void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 

@@ -202,6 +202,8 @@ static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
+	if (req_id)
+		return pager__send(pager->conn, msg);
 	err = pager__call(pager->conn, msg, supply_reply, &r);
 	return err ?: (int)r.supplied;
 }
@@ -225,7 +227,7 @@ static int answer(struct pager *pager, uint8_t cmd, uint32_t req_id,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	return pager__call(pager->conn, msg, NULL, NULL);
+	return pager__send(pager->conn, msg);
 }
 
 static void stats_reply(struct nlattr **tb, void *arg)
@@ -284,8 +286,8 @@ static void handle_request(struct pager *pager, struct nlattr **tb)
 	ret = pager->ops->read(pager, offset, len, conn->buf, access, &flags);
 	if (ret == 0) {
 		ret = supply(pager, req_id, offset, len, conn->buf, flags);
-		/* The faults must not wait for the timeout. */
-		if (ret < 0 && ret != -ESTALE)
+		/* Not sent: the faults must not wait for the timeout. */
+		if (ret < 0)
 			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
 	} else if (ret == PAGER_UNAVAILABLE)
 		answer(pager, EXTPAGER_CMD_DATA_UNAVAILABLE, req_id, offset, len, 0);
@@ -307,7 +309,7 @@ static void handle_unlock(struct pager *pager, struct nlattr **tb)
 		nlmsg_free(msg);
 		return;
 	}
-	pager__call(pager->conn, msg, NULL, NULL);
+	pager__send(pager->conn, msg);
 }
 
 static void handle_init(struct pager *pager)
@@ -320,7 +322,7 @@ static void handle_init(struct pager *pager)
 		nlmsg_free(msg);
 		return;
 	}
-	pager__call(pager->conn, msg, NULL, NULL);
+	pager__send(pager->conn, msg);
 }
 
 /* One event from the kernel. */

@@ -557,14 +557,15 @@ int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
+	/* An answer has nothing to report but failure: that is the ack's. */
+	if (req_attr)
+		return extpager_supply_request(obj, nla_get_u32(req_attr), index, nr,
+					       &src, readonly, info->extack);
+
 	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
-	if (req_attr)
-		err = extpager_supply_request(obj, nla_get_u32(req_attr), index, nr,
-					      &src, readonly, info->extack);
-	else
-		err = extpager_prefetch(obj, index, nr, &src, readonly, &skipped);
+	err = extpager_prefetch(obj, index, nr, &src, readonly, &skipped);
 	if (err) {
 		nlmsg_free(reply);
 		return err;

@@ -336,6 +336,33 @@ TEST_F(obj, terminate_after_last_unmap_and_close)
 	EXPECT_EQ(NULL, ret);
 }
 
+/* may_cache (READY): without it, pages go when the last mapping does. */
+TEST(may_cache)
+{
+	struct pager_attr attrs[2] = { { .cluster = 1 }, { .cluster = 1, .no_cache = 1 } };
+	struct pager_conn *conn;
+	struct pager_stats st;
+	struct behaviour b;
+	pthread_t server;
+	int i;
+
+	behaviour_init(&b, 77);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	for (i = 0; i < 2; i++) {
+		struct pager *pager;
+		char *p;
+
+		ASSERT_EQ(0, pager_create(conn, 64 * PAGE, &pattern_ops, &attrs[i], &b, &pager));
+		p = map(pager_fd(pager), 64 * PAGE, MAP_SHARED);
+		ASSERT_NE(NULL, p);
+		ASSERT_TRUE(check_pattern(p, 77, 0, 10 * PAGE));
+		munmap(p, 64 * PAGE);
+		ASSERT_EQ(0, pager_stats(pager, &st));
+		EXPECT_EQ(attrs[i].no_cache ? 0 : 10, st.resident);
+	}
+}
+
 /* Unsolicited supply: placed where nothing is cached, skipped elsewhere. */
 TEST_F(obj, offer_prefetches_and_skips_cached_pages)
 {

@@ -328,8 +328,10 @@ static struct pager_event *pop_event(struct pager_conn *conn)
 
 /*
  * Handle the kernel's events: the queued ones, then what the socket holds.
- * With @block, wait (without holding the lock) until there is one.
- * Returns how many were handled, or -errno.
+ * With @block, wait (without holding the lock) until there is one, and
+ * return once something was handled.  Returns how many were, or -errno.
+ * One poll() and one recv() per event when idle: no call just to learn
+ * that nothing is there.
  */
 int pager__recv(struct pager_conn *conn, int block)
 {
@@ -338,16 +340,12 @@ int pager__recv(struct pager_conn *conn, int block)
 		{ .fd = conn->wake_fd, .events = POLLIN },
 	};
 	struct pager_event *ev;
-	int n = 0, err = 0, answer;
+	int n = 0, err, answer;
 	uint64_t count;
 
 	for (;;) {
 		pthread_mutex_lock(&conn->lock);
 		ev = pop_event(conn);
-		if (!ev) {
-			err = recv_one(conn, MSG_DONTWAIT, 0, NULL, NULL, &answer);
-			ev = pop_event(conn);
-		}
 		pthread_mutex_unlock(&conn->lock);
 		if (ev) {
 			pager__handle(conn, ev->nlh);
@@ -355,18 +353,23 @@ int pager__recv(struct pager_conn *conn, int block)
 			n++;
 			continue;
 		}
-		if (err == 0 || err == -EINTR)
-			continue;
-		if (err != -EAGAIN)
-			return err;
-		if (n || !block)
+		if (block && n)
 			return n;
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			return -errno;
-		/* Woken: events were queued, or an object went. */
-		if (pfd[1].revents & POLLIN) {
-			(void)!read(conn->wake_fd, &count, sizeof(count));
-			block = 0;
+		if (block) {
+			if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+				return -errno;
+			/* Woken: events were queued, or an object went. */
+			if (pfd[1].revents & POLLIN) {
+				(void)!read(conn->wake_fd, &count, sizeof(count));
+				block = 0;
+			}
 		}
+		pthread_mutex_lock(&conn->lock);
+		err = recv_one(conn, MSG_DONTWAIT, 0, NULL, NULL, &answer);
+		pthread_mutex_unlock(&conn->lock);
+		if (err == -EAGAIN && !block)
+			return n;
+		if (err < 0 && err != -EAGAIN && err != -EINTR)
+			return err;
 	}
 }

@@ -44,6 +44,7 @@
  * cannot be set up or a touched page holds the wrong data.
  *
  * Usage: fault_bench [PAGES]   (pages per row, a multiple of 32; 4096)
+ * FAULT_BENCH_ONLY=<case name prefix> runs only those rows, for profiling.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -772,6 +773,11 @@ int main(int argc, char **argv)
 	       "case", "threads", "median us", "p99 us", "faults/s", "upcalls");
 	fflush(stdout);
 	for (c = 0; c < NR_CASES; c++) {
+		/* FAULT_BENCH_ONLY=<case name prefix>, to profile one case. */
+		if (getenv("FAULT_BENCH_ONLY") &&
+		    strncmp(cases[c].name, getenv("FAULT_BENCH_ONLY"),
+			    strlen(getenv("FAULT_BENCH_ONLY"))))
+			continue;
 		for (k = 0; k < MAX_THREADS; k++) {
 			struct result *r = &res[c][k];
 
@@ -790,6 +796,8 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
+	if (getenv("FAULT_BENCH_ONLY"))
+		return 0;
 	printf("\n");
 	print_ratio("extpager 1-page / userfaultfd 1-page median:", EXTPAGER_1, UFFD_1, res);
 	print_rate_ratio("extpager 16-page / userfaultfd 1-page faults/s:", EXTPAGER_16, UFFD_1, res);

@@ -576,14 +576,18 @@ static void extpager_vm_open(struct vm_area_struct *vma)
 	atomic_inc(&EXTPAGER_OBJ(file_inode(vma->vm_file))->mappings);
 }
 
-/* Without may_cache, unmapped clean pages go when the last mapping does. */
+/*
+ * Without may_cache, clean pages go when the last mapping does.  Not
+ * invalidate_mapping_pages(): it leaves pages that per-CPU LRU batches
+ * still hold.  Dirty pages stay (its -EBUSY).
+ */
 static void extpager_vm_close(struct vm_area_struct *vma)
 {
 	struct inode *inode = file_inode(vma->vm_file);
 	struct extpager_object *obj = EXTPAGER_OBJ(inode);
 
 	if (atomic_dec_and_test(&obj->mappings) && !READ_ONCE(obj->may_cache))
-		invalidate_mapping_pages(inode->i_mapping, 0, ULONG_MAX);
+		invalidate_inode_pages2(inode->i_mapping);
 }
 
 const struct vm_operations_struct extpager_vm_ops = {

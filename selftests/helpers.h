@@ -153,7 +153,8 @@ static inline int param_set(const char *name, long value)
 
 struct behaviour {
 	uint64_t seed;
-	unsigned int delay_ms;		/* before answering each request */
+	unsigned int delay_ms;		/* before answering a request ... */
+	long delay_from;		/* ... for a page from this one on */
 	long zero_first, zero_last;	/* pages answered unavailable */
 	long error_page;		/* failed once, then served */
 	bool readonly;			/* supply read-only */
@@ -178,7 +179,7 @@ static int pattern_read(struct pager *pager, uint64_t offset, size_t len, void *
 	long first = offset / PAGE, last = (offset + len) / PAGE - 1;
 
 	atomic_fetch_add(&b->reads, 1);
-	if (b->delay_ms)
+	if (b->delay_ms && last >= b->delay_from)
 		usleep(b->delay_ms * 1000);
 	if (b->error_page >= first && b->error_page <= last &&
 	    atomic_fetch_add(&b->errors_given, 1) == 0)

@@ -117,15 +117,13 @@ TEST(manager_killed_with_faults_pending)
 		struct behaviour b;
 
 		behaviour_init(&b, 9);
+		/* Serve page 0 at once, hold every other request. */
+		b.delay_ms = 60 * 1000;
+		b.delay_from = 1;
 		if (pager_conn_open(&conn) ||
 		    pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager) ||
 		    send_fd(sv[1], pager_fd(pager)))
 			_exit(1);
-		/* Serve page 0 at once, then answer nothing more. */
-		while (atomic_load(&b.reads) < 1)
-			if (pager_dispatch(conn) <= 0)
-				usleep(1000);
-		b.delay_ms = 60 * 1000;
 		pager_serve(conn);
 		_exit(0);
 	}

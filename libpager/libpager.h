@@ -47,6 +47,14 @@ struct pager_ops {
 	int (*read)(struct pager *pager, uint64_t offset, size_t len, void *buf,
 		    enum pager_access access, unsigned int *flags);
 	/*
+	 * The kernel returns @len bytes of dirty data at @offset (evicted,
+	 * flushed or synced).  Store them and return 0, or return -errno: the
+	 * pages then stay dirty and fsync/msync in the clients report it.
+	 * NULL refuses every return with -EOPNOTSUPP.
+	 */
+	int (*write)(struct pager *pager, uint64_t offset, size_t len,
+		     const void *data);
+	/*
 	 * A write hit a page supplied read-only: return 0 to make it writable
 	 * or -errno to deny (the writer gets SIGBUS).  NULL grants.
 	 */
@@ -78,6 +86,8 @@ struct pager_stats {
 	uint64_t errors;
 	uint64_t timeouts;
 	uint64_t unlocks;
+	uint64_t returns;	/* dirty pages returned and stored */
+	uint64_t return_failures;	/* pages whose return failed: still dirty */
 };
 
 /*

@@ -250,6 +250,8 @@ static void stats_reply(struct nlattr **tb, void *arg)
 	GET(st, EXTPAGER_A_STATS_ERRORS, errors);
 	GET(st, EXTPAGER_A_STATS_TIMEOUTS, timeouts);
 	GET(st, EXTPAGER_A_STATS_UNLOCKS, unlocks);
+	GET(st, EXTPAGER_A_STATS_RETURNS, returns);
+	GET(st, EXTPAGER_A_STATS_RETURN_FAILURES, return_failures);
 #undef GET
 }
 
@@ -312,6 +314,44 @@ static void handle_unlock(struct pager *pager, struct nlattr **tb)
 	pager__send(pager->conn, msg);
 }
 
+/* DATA_RETURN: the pages travel inline, one attribute each, in order. */
+static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlattr **tb)
+{
+	struct pager_conn *conn = pager->conn;
+	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
+	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]), got = 0;
+	struct nlattr *attr;
+	struct nl_msg *msg;
+	int rem, ret;
+
+	if (!conn->buf)
+		conn->buf = aligned_alloc(page_size(), EXTPAGER_MAX_RUN * page_size());
+	nlmsg_for_each_attr(attr, nlh, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != EXTPAGER_A_OBJECT_DATA || !conn->buf ||
+		    got + nla_len(attr) > len)
+			continue;
+		memcpy((char *)conn->buf + got, nla_data(attr), nla_len(attr));
+		got += nla_len(attr);
+	}
+	if (!conn->buf)
+		ret = -ENOMEM;
+	else if (got != len)
+		ret = -EPROTO;
+	else if (!pager->ops->write)
+		ret = -EOPNOTSUPP;
+	else
+		ret = pager->ops->write(pager, offset, len, conn->buf);
+
+	msg = object_msg(pager, EXTPAGER_CMD_RETURN_ACK, 0);
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
+	    (ret < 0 && nla_put_u32(msg, EXTPAGER_A_OBJECT_ERROR, -ret))) {
+		nlmsg_free(msg);
+		return;		/* the return times out and stays dirty */
+	}
+	pager__send(conn, msg);
+}
+
 static void handle_init(struct pager *pager)
 {
 	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_READY, 0);
@@ -347,6 +387,9 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh)
 		break;
 	case EXTPAGER_CMD_DATA_UNLOCK:
 		handle_unlock(pager, tb);
+		break;
+	case EXTPAGER_CMD_DATA_RETURN:
+		handle_return(pager, nlh, tb);
 		break;
 	case EXTPAGER_CMD_TERMINATE:
 		unlink_pager(pager);

@@ -24,6 +24,7 @@ struct netlink_ext_ack;
 
 /* Module parameters, documented in Documentation/extpager.rst. */
 extern unsigned int request_timeout_ms;
+extern unsigned int return_timeout_ms;
 extern unsigned int max_requests;
 extern bool unprivileged;
 extern unsigned int max_objects_per_user;
@@ -48,6 +49,8 @@ struct extpager_stats {
 	atomic_long_t errors;
 	atomic_long_t timeouts;
 	atomic_long_t unlocks;
+	atomic_long_t returns;
+	atomic_long_t return_failures;
 };
 
 /*
@@ -69,11 +72,12 @@ struct extpager_object {
 	bool ready;			/* READY received: faults may proceed */
 	bool may_cache;
 	bool destroyed;
+	bool dying;			/* being evicted: returns are final */
 	unsigned int cluster;		/* pages per fault's request */
 	unsigned int nr_requests;	/* outstanding data requests */
 	struct xarray requests;		/* id -> struct extpager_request */
 	u32 next_request_id;
-	struct list_head deadlines;	/* data requests, oldest first */
+	struct list_head deadlines;	/* data requests and returns */
 	struct delayed_work timeout_work;
 	struct list_head faults;	/* struct extpager_fault in flight */
 	struct list_head sigbus;	/* struct extpager_sigbus to deliver */
@@ -91,13 +95,21 @@ static inline struct extpager_object *EXTPAGER_OBJ(struct inode *inode)
 enum extpager_request_kind {
 	EXTPAGER_REQ_DATA,		/* DATA_REQUEST: pages to supply */
 	EXTPAGER_REQ_UNLOCK,		/* DATA_UNLOCK: write access to grant */
+	EXTPAGER_REQ_RETURN,		/* DATA_RETURN: pages to store */
 };
+
+/*
+ * Pages per DATA_RETURN: the message carries them inline, and is allocated
+ * while memory may be short, so it stays a small contiguous allocation.
+ */
+#define EXTPAGER_RETURN_PAGES	8
 
 /*
  * A question to the manager, named by its id.  A data request holds the
  * locks of its folios, which are in the page cache and not uptodate: the
  * answer fills and unlocks them.  Pages are answered one run at a time;
- * folios[i] is NULL once page index + i is answered.
+ * folios[i] is NULL once page index + i is answered.  A return holds its
+ * folios in writeback until the manager acknowledges them all.
  */
 struct extpager_request {
 	u32 id;
@@ -140,6 +152,7 @@ int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
 void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
 			  pgoff_t index, unsigned int nr, int err);
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
+int extpager_return_ack(struct extpager_object *obj, u32 id, int error);
 unsigned long extpager_timeout(void);
 
 /* netlink.c */

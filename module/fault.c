@@ -63,11 +63,11 @@ void extpager_object_init_requests(struct extpager_object *obj)
 
 static struct extpager_request *
 extpager_request_alloc(enum extpager_request_kind kind, pgoff_t index,
-		       unsigned int nr)
+		       unsigned int nr, gfp_t gfp)
 {
 	struct extpager_request *req;
 
-	req = kzalloc(struct_size(req, folios, nr), GFP_KERNEL);
+	req = kzalloc(struct_size(req, folios, nr), gfp);
 	if (!req)
 		return NULL;
 	req->kind = kind;
@@ -90,14 +90,46 @@ static struct extpager_fault *extpager_current_fault(struct extpager_object *obj
 	return NULL;
 }
 
-/* A data request is answered or failed in full.  Under obj->lock. */
+/* A data request or a return is answered or failed in full.  Under obj->lock. */
 static void extpager_retire(struct extpager_object *obj,
 			    struct extpager_request *req)
 {
 	xa_erase(&obj->requests, req->id);
 	list_del_init(&req->deadline_node);
-	obj->nr_requests--;
-	wake_up_all(&obj->wait);
+	if (req->kind == EXTPAGER_REQ_DATA) {
+		obj->nr_requests--;
+		wake_up_all(&obj->wait);
+	}
+}
+
+/* Start the clock on @req.  Under obj->lock. */
+static void extpager_set_deadline(struct extpager_object *obj,
+				  struct extpager_request *req,
+				  unsigned long timeout)
+{
+	req->deadline = jiffies + timeout;
+	if (list_empty(&obj->deadlines))
+		schedule_delayed_work(&obj->timeout_work, timeout);
+	list_add_tail(&req->deadline_node, &obj->deadlines);
+}
+
+/*
+ * A return failed (the manager refused or did not answer, or is gone): its
+ * pages stay dirty, and fsync reports @err.  Under writeback the folios
+ * cannot be truncated, so they are redirtied before writeback ends.
+ */
+static void extpager_return_failed(struct extpager_object *obj,
+				   struct extpager_request *req, int err)
+{
+	unsigned int i;
+
+	mapping_set_error(obj->vfs_inode.i_mapping, err);
+	atomic_long_add(req->nr, &obj->stats.return_failures);
+	trace_extpager_error(obj->id, req->id, req->index, req->nr, err);
+	for (i = 0; i < req->nr; i++) {
+		folio_mark_dirty(req->folios[i]);
+		folio_end_writeback(req->folios[i]);
+	}
 }
 
 /*
@@ -163,10 +195,7 @@ static void extpager_ask(struct extpager_object *obj,
 		goto unlock_fail;
 	f = extpager_current_fault(obj);
 	req->write = f && f->write;
-	req->deadline = jiffies + extpager_timeout();
-	if (list_empty(&obj->deadlines))
-		schedule_delayed_work(&obj->timeout_work, extpager_timeout());
-	list_add_tail(&req->deadline_node, &obj->deadlines);
+	extpager_set_deadline(obj, req, extpager_timeout());
 	obj->nr_requests++;
 
 	err = extpager_notify(obj, EXTPAGER_CMD_DATA_REQUEST, req);
@@ -202,7 +231,7 @@ static void extpager_readahead(struct readahead_control *ractl)
 		struct folio *folio;
 
 		/* Left locked and not uptodate, read_folio() will ask again. */
-		req = extpager_request_alloc(EXTPAGER_REQ_DATA, index, nr);
+		req = extpager_request_alloc(EXTPAGER_REQ_DATA, index, nr, GFP_KERNEL);
 		for (i = 0; i < nr; i++) {
 			folio = readahead_folio(ractl);
 			if (req)
@@ -235,7 +264,7 @@ static int extpager_read_folio(struct file *file, struct folio *folio)
 		return err;
 	}
 
-	req = extpager_request_alloc(EXTPAGER_REQ_DATA, folio->index, 1);
+	req = extpager_request_alloc(EXTPAGER_REQ_DATA, folio->index, 1, GFP_KERNEL);
 	if (!req) {
 		folio_unlock(folio);
 		return -ENOMEM;
@@ -300,13 +329,18 @@ out:
 	return err;
 }
 
-/* Fail every data request of @obj in @list. */
+/* Fail every data request and return of @obj in @list. */
 static void extpager_fail_list(struct extpager_object *obj,
 			       struct list_head *list, int err)
 {
 	struct extpager_request *req, *tmp;
 
 	list_for_each_entry_safe(req, tmp, list, deadline_node) {
+		if (req->kind == EXTPAGER_REQ_RETURN) {
+			extpager_return_failed(obj, req, err);
+			kfree(req);
+			continue;
+		}
 		if (err == -ETIMEDOUT) {
 			atomic_long_add(req->pending, &obj->stats.timeouts);
 			trace_extpager_timeout(obj->id, req->id, req->index, req->nr, 0);
@@ -325,18 +359,23 @@ static void extpager_timeout_fn(struct work_struct *work)
 						   struct extpager_object,
 						   timeout_work);
 	struct extpager_request *req, *tmp;
+	unsigned long next = 0;
 	LIST_HEAD(expired);
 
+	/* Requests and returns have timeouts of their own: look at them all. */
 	mutex_lock(&obj->lock);
 	list_for_each_entry_safe(req, tmp, &obj->deadlines, deadline_node) {
 		if (time_before(jiffies, req->deadline)) {
-			schedule_delayed_work(&obj->timeout_work,
-					      req->deadline - jiffies);
-			break;
+			if (!next || time_before(req->deadline, next))
+				next = req->deadline;
+			continue;
 		}
 		extpager_retire(obj, req);
 		list_add_tail(&req->deadline_node, &expired);
 	}
+	if (next)
+		schedule_delayed_work(&obj->timeout_work,
+				      max_t(long, next - jiffies, 1));
 	mutex_unlock(&obj->lock);
 	extpager_fail_list(obj, &expired, -ETIMEDOUT);
 }
@@ -391,7 +430,7 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 	long left;
 	int err;
 
-	new = extpager_request_alloc(EXTPAGER_REQ_UNLOCK, folio->index, 1);
+	new = extpager_request_alloc(EXTPAGER_REQ_UNLOCK, folio->index, 1, GFP_KERNEL);
 	if (!new)
 		return -ENOMEM;
 
@@ -478,6 +517,119 @@ int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant)
 	wake_up_all(&obj->wait);
 	mutex_unlock(&obj->lock);
 	return 0;
+}
+
+/* RETURN_ACK: the manager stored a return (@error 0) or could not. */
+int extpager_return_ack(struct extpager_object *obj, u32 id, int error)
+{
+	struct extpager_request *req;
+	unsigned int i;
+
+	mutex_lock(&obj->lock);
+	req = xa_load(&obj->requests, id);
+	if (!req || req->kind != EXTPAGER_REQ_RETURN) {
+		mutex_unlock(&obj->lock);
+		return -ESTALE;
+	}
+	extpager_retire(obj, req);
+	mutex_unlock(&obj->lock);
+
+	if (error) {
+		extpager_return_failed(obj, req, error);
+	} else {
+		atomic_long_add(req->nr, &obj->stats.returns);
+		for (i = 0; i < req->nr; i++)
+			folio_end_writeback(req->folios[i]);
+	}
+	kfree(req);
+	return 0;
+}
+
+/*
+ * Send return @req, whose folios are in writeback.  Writeback never waits
+ * for the manager: the pages stay in writeback until RETURN_ACK, or fail
+ * (stay dirty) after return_timeout_ms; once the object is dying, a return
+ * is final and its pages are clean at once.  Consumes @req.
+ */
+static void extpager_return(struct extpager_object *obj,
+			    struct extpager_request *req)
+{
+	unsigned int i;
+	int err;
+
+	mutex_lock(&obj->lock);
+	err = -ENOTCONN;
+	if (!obj->manager)
+		goto unlock_fail;
+	if (obj->dying) {
+		/* Final: the data travels in the message, nothing waits. */
+		err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
+		mutex_unlock(&obj->lock);
+		atomic_long_add(req->nr, err ? &obj->stats.return_failures :
+					       &obj->stats.returns);
+		for (i = 0; i < req->nr; i++)
+			folio_end_writeback(req->folios[i]);
+		kfree(req);
+		return;
+	}
+	err = xa_alloc_cyclic(&obj->requests, &req->id, req, xa_limit_32b,
+			      &obj->next_request_id, GFP_NOIO);
+	if (err < 0)
+		goto unlock_fail;
+	extpager_set_deadline(obj, req,
+			      msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
+	/* Under obj->lock: no later request for these pages can overtake it. */
+	err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
+	if (err) {
+		extpager_retire(obj, req);
+		goto unlock_fail;
+	}
+	mutex_unlock(&obj->lock);
+	return;
+
+unlock_fail:
+	mutex_unlock(&obj->lock);
+	extpager_return_failed(obj, req, err);
+	kfree(req);
+}
+
+/*
+ * Writeback, from the flusher threads, fsync and sync: contiguous dirty
+ * pages go back to the manager in runs of EXTPAGER_RETURN_PAGES.
+ */
+static int extpager_writepages(struct address_space *mapping,
+			       struct writeback_control *wbc)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(mapping->host);
+	struct extpager_request *req = NULL;
+	struct folio *folio = NULL;
+	int err = 0;
+
+	while ((folio = writeback_iter(mapping, wbc, folio, &err))) {
+		if (req && (folio->index != req->index + req->nr ||
+			    req->nr == EXTPAGER_RETURN_PAGES)) {
+			extpager_return(obj, req);
+			req = NULL;
+		}
+		if (!req) {
+			req = extpager_request_alloc(EXTPAGER_REQ_RETURN, folio->index,
+						     EXTPAGER_RETURN_PAGES,
+						     GFP_NOIO | __GFP_NOWARN);
+			if (!req) {
+				folio_redirty_for_writepage(wbc, folio);
+				folio_unlock(folio);
+				err = -ENOMEM;
+				continue;
+			}
+			req->nr = 0;
+		}
+		folio_start_writeback(folio);
+		folio_unlock(folio);
+		req->folios[req->nr++] = folio;
+	}
+	if (req)
+		extpager_return(obj, req);
+	return err;
 }
 
 static void extpager_owe_sigbus(struct extpager_object *obj, pgoff_t index)
@@ -601,6 +753,7 @@ const struct vm_operations_struct extpager_vm_ops = {
 const struct address_space_operations extpager_aops = {
 	.read_folio	= extpager_read_folio,
 	.readahead	= extpager_readahead,
+	.writepages	= extpager_writepages,
 	.dirty_folio	= filemap_dirty_folio,
 	.migrate_folio	= filemap_migrate_folio,
 };

@@ -69,6 +69,13 @@ static const struct nla_policy extpager_unlock_reply_nl_policy[EXTPAGER_A_OBJECT
 	[EXTPAGER_A_OBJECT_GRANT] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
+/* EXTPAGER_CMD_RETURN_ACK - do */
+static const struct nla_policy extpager_return_ack_nl_policy[EXTPAGER_A_OBJECT_ERROR + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_ERROR] = NLA_POLICY_RANGE(NLA_U32, 1, MAX_ERRNO),
+};
+
 /* Ops table for extpager */
 static const struct genl_split_ops extpager_nl_ops[] = {
 	{
@@ -142,6 +149,15 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.post_doit	= extpager_nl_post_doit,
 		.policy		= extpager_unlock_reply_nl_policy,
 		.maxattr	= EXTPAGER_A_OBJECT_GRANT,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_RETURN_ACK,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_return_ack_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_return_ack_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_ERROR,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 };

@@ -33,6 +33,11 @@ module_param_cb(request_timeout_ms, &positive_uint_ops, &request_timeout_ms, 064
 MODULE_PARM_DESC(request_timeout_ms,
 		 "How long a fault waits for its manager before SIGBUS, in ms (default 30000)");
 
+unsigned int return_timeout_ms = 30000;
+module_param_cb(return_timeout_ms, &positive_uint_ops, &return_timeout_ms, 0644);
+MODULE_PARM_DESC(return_timeout_ms,
+		 "How long returned dirty pages wait for the manager to acknowledge them, in ms (default 30000)");
+
 unsigned int max_requests = 1024;
 module_param_cb(max_requests, &positive_uint_ops, &max_requests, 0644);
 MODULE_PARM_DESC(max_requests,

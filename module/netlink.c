@@ -26,13 +26,18 @@
 int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req)
 {
+	size_t size = 6 * nla_total_size(sizeof(u64));
 	struct sk_buff *skb;
+	unsigned int i;
 	void *hdr;
 
 	lockdep_assert_held(&obj->lock);
 	if (!obj->manager)
 		return -ENOTCONN;
-	skb = genlmsg_new(6 * nla_total_size(sizeof(u64)), GFP_KERNEL);
+	if (cmd == EXTPAGER_CMD_DATA_RETURN)
+		size += req->nr * nla_total_size(PAGE_SIZE);
+	/* Returns are sent by writeback: no I/O to find the memory. */
+	skb = genlmsg_new(size, GFP_NOIO | __GFP_NOWARN);
 	if (!skb)
 		return -ENOMEM;
 	hdr = genlmsg_put(skb, 0, 0, &extpager_nl_family, 0, cmd);
@@ -50,6 +55,13 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ACCESS,
 			req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ))
 		goto too_big;
+	for (i = 0; cmd == EXTPAGER_CMD_DATA_RETURN && i < req->nr; i++) {
+		struct nlattr *attr = nla_reserve(skb, EXTPAGER_A_OBJECT_DATA, PAGE_SIZE);
+
+		if (!attr)
+			goto too_big;
+		memcpy_from_folio(nla_data(attr), req->folios[i], 0, PAGE_SIZE);
+	}
 	genlmsg_end(skb, hdr);
 	return genlmsg_unicast(obj->net, skb, obj->portid);
 
@@ -244,7 +256,10 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 	    nla_put_uint(skb, EXTPAGER_A_STATS_ZERO_FILLS, atomic_long_read(&s->zero_fills)) ||
 	    nla_put_uint(skb, EXTPAGER_A_STATS_ERRORS, atomic_long_read(&s->errors)) ||
 	    nla_put_uint(skb, EXTPAGER_A_STATS_TIMEOUTS, atomic_long_read(&s->timeouts)) ||
-	    nla_put_uint(skb, EXTPAGER_A_STATS_UNLOCKS, atomic_long_read(&s->unlocks)))
+	    nla_put_uint(skb, EXTPAGER_A_STATS_UNLOCKS, atomic_long_read(&s->unlocks)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_RETURNS, atomic_long_read(&s->returns)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_RETURN_FAILURES,
+			 atomic_long_read(&s->return_failures)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -670,5 +685,22 @@ int extpager_nl_unlock_reply_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "unlock request %u is not pending: answered or timed out", id);
+	return err;
+}
+
+int extpager_nl_return_ack_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *error = info->attrs[EXTPAGER_A_OBJECT_ERROR];
+	u32 id;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID))
+		return -EINVAL;
+	id = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	err = extpager_return_ack(info->user_ptr[0], id,
+				  error ? -(int)nla_get_u32(error) : 0);
+	if (err)
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "return %u is not pending: acknowledged or failed", id);
 	return err;
 }

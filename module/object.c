@@ -11,6 +11,7 @@
 #include <linux/fs_context.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/backing-dev.h>
 #include <linux/mount.h>
 #include <linux/netlink.h>
 #include <linux/pagemap.h>
@@ -75,13 +76,22 @@ static void extpager_unbind(struct extpager_object *obj, u8 cmd)
 	mutex_unlock(&extpager_managers_lock);
 }
 
-/* The last file descriptor and mapping are gone. */
+/*
+ * The last file descriptor and mapping are gone.  As in Mach, the dirty
+ * pages go back to the manager and then TERMINATE, without waiting for it:
+ * the manager may be the very process whose exit closed the object.  The
+ * returns' data is in their messages, queued ahead of TERMINATE.
+ */
 static void extpager_evict_inode(struct inode *inode)
 {
 	struct extpager_object *obj = EXTPAGER_OBJ(inode);
 
 	if (obj->id) {
-		extpager_fail_all(obj);
+		mutex_lock(&obj->lock);
+		obj->dying = true;
+		mutex_unlock(&obj->lock);
+		extpager_fail_all(obj);		/* returns in flight go again */
+		filemap_fdatawrite(&inode->i_data);
 		cancel_delayed_work_sync(&obj->timeout_work);
 	}
 	truncate_inode_pages_final(&inode->i_data);
@@ -136,9 +146,19 @@ static int extpager_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * fsync and msync(MS_SYNC): return the dirty pages and wait until the
+ * manager has acknowledged them, reporting a store it refused.
+ */
+static int extpager_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	return file_write_and_wait_range(file, start, end);
+}
+
 static const struct file_operations extpager_fops = {
 	.owner		= THIS_MODULE,
 	.mmap		= extpager_mmap,
+	.fsync		= extpager_fsync,
 	.llseek		= noop_llseek,
 };
 
@@ -200,6 +220,8 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size)
 	inode->i_fop = &extpager_fops;
 	inode->i_mapping->a_ops = &extpager_aops;
 	simple_inode_init_ts(inode);
+	/* Only hashed inodes reach the flusher's dirty lists. */
+	insert_inode_hash(inode);
 
 	err = xa_alloc_cyclic(&extpager_objects, &obj->id, obj, xa_limit_31b,
 			      &extpager_next_id, GFP_KERNEL);
@@ -350,6 +372,8 @@ static void extpager_object_init_once(void *p)
 
 int __init extpager_fs_init(void)
 {
+	int err;
+
 	extpager_object_cachep = kmem_cache_create("extpager_object",
 						   sizeof(struct extpager_object), 0,
 						   SLAB_ACCOUNT,
@@ -358,10 +382,23 @@ int __init extpager_fs_init(void)
 		return -ENOMEM;
 	extpager_mnt = kern_mount(&extpager_fs_type);
 	if (IS_ERR(extpager_mnt)) {
-		kmem_cache_destroy(extpager_object_cachep);
-		return PTR_ERR(extpager_mnt);
+		err = PTR_ERR(extpager_mnt);
+		goto free_cache;
 	}
+	/*
+	 * A backing_dev_info of its own, so that dirty pages are accounted
+	 * and the flusher threads write them back (to the managers).
+	 */
+	err = super_setup_bdi(extpager_mnt->mnt_sb);
+	if (err)
+		goto unmount;
 	return 0;
+
+unmount:
+	kern_unmount(extpager_mnt);
+free_cache:
+	kmem_cache_destroy(extpager_object_cachep);
+	return err;
 }
 
 void extpager_fs_exit(void)

@@ -51,9 +51,7 @@ unsigned long extpager_timeout(void)
 
 void extpager_object_init_requests(struct extpager_object *obj)
 {
-	obj->nr_requests = 0;
 	xa_init_flags(&obj->requests, XA_FLAGS_ALLOC1);
-	obj->next_request_id = 0;
 	INIT_LIST_HEAD(&obj->deadlines);
 	INIT_DELAYED_WORK(&obj->timeout_work, extpager_timeout_fn);
 	INIT_LIST_HEAD(&obj->faults);

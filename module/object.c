@@ -34,22 +34,18 @@ static struct kmem_cache *extpager_object_cachep;
 
 static struct inode *extpager_alloc_inode(struct super_block *sb)
 {
+	const size_t start = offsetofend(struct extpager_object, vfs_inode);
 	struct extpager_object *obj;
 
 	obj = alloc_inode_sb(sb, extpager_object_cachep, GFP_KERNEL);
 	if (!obj)
 		return NULL;
-	obj->id = 0;
+	/* The slab hands back evicted objects: all state starts from zero. */
+	memset((char *)obj + start, 0, sizeof(*obj) - start);
 	mutex_init(&obj->lock);
-	obj->manager = NULL;
 	INIT_LIST_HEAD(&obj->manager_node);
-	obj->init_sent = false;
-	obj->ready = false;
 	obj->may_cache = true;
-	obj->destroyed = false;
 	obj->cluster = 1;
-	atomic_set(&obj->mappings, 0);
-	memset(&obj->stats, 0, sizeof(obj->stats));
 	extpager_object_init_requests(obj);
 	return &obj->vfs_inode;
 }

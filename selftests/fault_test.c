@@ -62,7 +62,7 @@ TEST_F(obj, contents_shared)
 	ASSERT_NE(NULL, p);
 	for (off = 0; off < self->size; off += PAGE)
 		ASSERT_TRUE(check_pattern(p + off, 42, off, PAGE)) TH_LOG("page %zu", off / PAGE);
-	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	ASSERT_EQ(0, settled_stats(self->pager, &st));
 	EXPECT_EQ(OBJ_PAGES, st.supplies);
 	EXPECT_EQ(OBJ_PAGES, st.requested_pages);	/* no page asked twice */
 	EXPECT_EQ(OBJ_PAGES, st.resident);
@@ -181,7 +181,7 @@ TEST_F(obj, parallel_pages)
 		EXPECT_EQ(0, f[i].bad);
 	}
 	EXPECT_TRUE(check_pattern(p, 42, 0, self->size));
-	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	ASSERT_EQ(0, settled_stats(self->pager, &st));
 	EXPECT_EQ(OBJ_PAGES, st.requested_pages);
 	EXPECT_EQ(OBJ_PAGES, st.supplies);
 }
@@ -217,7 +217,7 @@ TEST_F(obj, cache_shared_by_fork_and_scm_rights)
 	ASSERT_EQ(0, send_fd(sv[0], self->fd));
 	ASSERT_EQ(stranger, waitpid(stranger, &status, 0));
 	EXPECT_EQ(0, status);
-	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	ASSERT_EQ(0, settled_stats(self->pager, &st));
 	/* The second reader asked for nothing: one cache. */
 	EXPECT_EQ(st.requested_pages, st.supplies);
 	EXPECT_LE(100, st.supplies);

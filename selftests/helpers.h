@@ -283,6 +283,24 @@ static inline int wait_event_cmd(struct pager_conn *conn, uint8_t cmd, int ms,
 	return err;
 }
 
+/*
+ * The object's counters once no request is in flight: async read-ahead
+ * asks for pages no fault waits on.  Gives up after 5 s.
+ */
+static inline int settled_stats(struct pager *pager, struct pager_stats *st)
+{
+	int i, err;
+
+	for (i = 0; i < 500; i++) {
+		err = pager_stats(pager, st);
+		if (err || st->requested_pages ==
+			   st->supplies + st->zero_fills + st->errors + st->timeouts)
+			return err;
+		usleep(10 * 1000);
+	}
+	return 0;
+}
+
 static inline double now_s(void)
 {
 	struct timespec ts;

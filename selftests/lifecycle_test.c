@@ -23,6 +23,35 @@ static void ready_by_hand(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pager__call(conn, msg, NULL, NULL));
 }
 
+/* An object mapped by this process whose manager is played by hand. */
+static char *unserved_object(struct __test_metadata *_metadata, struct behaviour *b,
+			     struct pager_conn **conn, struct pager **pager)
+{
+	char *p;
+
+	ASSERT_EQ(0, pager_conn_open(conn));
+	ASSERT_EQ(0, pager_create(*conn, PAGES * PAGE, &pattern_ops, NULL, b, pager));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(*pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ready_by_hand(_metadata, *conn, *pager);
+	return p;
+}
+
+/* Answer request @ev with DATA_UNAVAILABLE, by hand. */
+static int answer_unavailable(struct pager_conn *conn, struct pager *pager,
+			      const struct event *ev)
+{
+	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_DATA_UNAVAILABLE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, ev->offset);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, ev->len);
+	return pager__call(conn, msg, NULL, NULL);
+}
+
 struct waiter {
 	char *addr;
 	int sigbus;
@@ -48,7 +77,6 @@ TEST(timeout_is_sigbus_and_the_late_answer_is_refused)
 	struct behaviour b;
 	struct waiter w;
 	struct event ev;
-	struct nl_msg *msg;
 	pthread_t t;
 	char *p;
 	double start;
@@ -57,11 +85,7 @@ TEST(timeout_is_sigbus_and_the_late_answer_is_refused)
 	behaviour_init(&b, 1);
 	ASSERT_LT(0, saved);
 	ASSERT_EQ(0, param_set("request_timeout_ms", 500));
-	ASSERT_EQ(0, pager_conn_open(&conn));
-	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
-	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ready_by_hand(_metadata, conn, pager);
+	p = unserved_object(_metadata, &b, &conn, &pager);
 
 	w = (struct waiter){ .addr = p + 3 * PAGE + 5 };
 	start = now_s();
@@ -73,12 +97,7 @@ TEST(timeout_is_sigbus_and_the_late_answer_is_refused)
 	EXPECT_LE(0.4, w.done - start);		/* it did wait for the manager */
 
 	/* The answer comes too late: refused, and it changes nothing. */
-	msg = pager__msg(conn, EXTPAGER_CMD_DATA_UNAVAILABLE, 0);
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
-	nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, ev.offset);
-	nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, ev.len);
-	EXPECT_EQ(-ESTALE, pager__call(conn, msg, NULL, NULL));
+	EXPECT_EQ(-ESTALE, answer_unavailable(conn, pager, &ev));
 	ASSERT_EQ(0, pager_stats(pager, &st));
 	EXPECT_EQ(1, st.timeouts);
 	EXPECT_EQ(0, st.zero_fills);
@@ -232,7 +251,6 @@ TEST(outstanding_requests_are_capped)
 	struct behaviour b;
 	struct waiter w[4];
 	struct event ev[4];
-	struct nl_msg *msg;
 	pthread_t t[4];
 	int i, n = 0;
 	char *p;
@@ -240,11 +258,7 @@ TEST(outstanding_requests_are_capped)
 	catch_sigbus();
 	behaviour_init(&b, 11);
 	ASSERT_EQ(0, param_set("max_requests", 2));
-	ASSERT_EQ(0, pager_conn_open(&conn));
-	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
-	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ready_by_hand(_metadata, conn, pager);
+	p = unserved_object(_metadata, &b, &conn, &pager);
 	for (i = 0; i < 4; i++) {
 		w[i] = (struct waiter){ .addr = p + 10 * i * PAGE };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, wait_fault, &w[i]));
@@ -255,12 +269,7 @@ TEST(outstanding_requests_are_capped)
 	EXPECT_EQ(2, n);
 	/* Each answer frees a slot for one more. */
 	for (i = 0; i < 4; i++) {
-		msg = pager__msg(conn, EXTPAGER_CMD_DATA_UNAVAILABLE, 0);
-		nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
-		nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev[i].req_id);
-		nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, ev[i].offset);
-		nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, ev[i].len);
-		ASSERT_EQ(0, pager__call(conn, msg, NULL, NULL));
+		ASSERT_EQ(0, answer_unavailable(conn, pager, &ev[i]));
 		if (n < 4)
 			ASSERT_EQ(0, wait_event_cmd(conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev[n++]));
 	}

@@ -115,7 +115,6 @@ struct extpager_request {
 	u32 id;
 	enum extpager_request_kind kind;
 	bool write;			/* the fault that caused it */
-	bool live;			/* fully set up: answers may claim it */
 	pgoff_t index;
 	unsigned int nr;
 	unsigned int pending;		/* data: folios not yet answered */

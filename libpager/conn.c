@@ -82,6 +82,7 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	if (!conn)
 		return -ENOMEM;
 	pthread_mutex_init(&conn->lock, NULL);
+	pthread_cond_init(&conn->cond, NULL);
 	conn->queue_tail = &conn->queue;
 	conn->sk = nl_socket_alloc();
 	if (!conn->sk) {
@@ -102,6 +103,11 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	/* The kernel's reason for a refusal, without an echo of the request. */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	/*
+	 * A full socket is the kernel's to handle: it learns that its send
+	 * failed (a return goes to its default pager).  No ENOBUFS for us.
+	 */
+	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
 	/* Requests queue up here while the manager is busy. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -140,6 +146,7 @@ PAGER_API void pager_conn_close(struct pager_conn *conn)
 	close(conn->wake_fd);
 	free(conn->buf);
 	pthread_mutex_destroy(&conn->lock);
+	pthread_cond_destroy(&conn->cond);
 	free(conn);
 }
 
@@ -333,7 +340,7 @@ static struct pager_event *pop_event(struct pager_conn *conn)
  * One poll() and one recv() per event when idle: no call just to learn
  * that nothing is there.
  */
-int pager__recv(struct pager_conn *conn, int block)
+static int recv_events(struct pager_conn *conn, int block)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = nl_socket_get_fd(conn->sk), .events = POLLIN },
@@ -369,7 +376,26 @@ int pager__recv(struct pager_conn *conn, int block)
 		pthread_mutex_unlock(&conn->lock);
 		if (err == -EAGAIN && !block)
 			return n;
-		if (err < 0 && err != -EAGAIN && err != -EINTR)
+		if (err < 0 && err != -EAGAIN && err != -EINTR && err != -ENOBUFS)
 			return err;
 	}
+}
+
+/*
+ * recv_events(), counted: a pager_lock_request() waits for the receiving
+ * threads to handle its LOCK_COMPLETED, or receives itself if there are none.
+ */
+int pager__recv(struct pager_conn *conn, int block)
+{
+	int ret;
+
+	pthread_mutex_lock(&conn->lock);
+	conn->receivers++;
+	pthread_mutex_unlock(&conn->lock);
+	ret = recv_events(conn, block);
+	pthread_mutex_lock(&conn->lock);
+	if (!--conn->receivers)
+		pthread_cond_broadcast(&conn->cond);
+	pthread_mutex_unlock(&conn->lock);
+	return ret;
 }

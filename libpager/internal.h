@@ -29,6 +29,18 @@ struct pager_conn {
 	struct pager *pagers;
 	int wake_fd;			/* an eventfd: events were queued */
 	void *buf;			/* the serving thread's run buffer */
+	unsigned int receivers;		/* threads in pager__recv() */
+	pthread_cond_t cond;		/* lock requests completed, receivers left */
+	struct pager_lock_wait *lock_waits;
+	uint32_t next_cookie;
+};
+
+/* A pager_lock_request() waiting for its LOCK_COMPLETED. */
+struct pager_lock_wait {
+	struct pager_lock_wait *next;
+	uint32_t cookie;
+	int done;
+	int error;
 };
 
 struct pager {
@@ -53,5 +65,6 @@ void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 
 /* pager.c */
 void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh);
+void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb);
 
 #endif /* LIBPAGER_INTERNAL_H */

@@ -28,9 +28,17 @@ struct pager;
 /* A read callback's answer besides 0 and -errno: the run reads as zeros. */
 #define PAGER_UNAVAILABLE	1
 
-/* Flags a read callback may set: the pages are supplied read-only, and
- * the first write through a shared mapping asks the unlock callback. */
+/* Flags a read callback may set, and pager_offer() takes. */
+/* The pages are supplied read-only: the first write through a shared
+ * mapping asks the unlock callback. */
 #define PAGER_READONLY		(1u << 0)
+/* The pager keeps no copy: the kernel returns the pages before it drops
+ * them, even unmodified (the write callback then sees PAGER_CLEAN). */
+#define PAGER_PRECIOUS		(1u << 1)
+
+/* Flags the write callback gets: the pages were not modified since they
+ * were supplied (precious, or returned by pager_return()). */
+#define PAGER_CLEAN		(1u << 0)
 
 enum pager_access {
 	PAGER_ACCESS_READ,
@@ -47,13 +55,13 @@ struct pager_ops {
 	int (*read)(struct pager *pager, uint64_t offset, size_t len, void *buf,
 		    enum pager_access access, unsigned int *flags);
 	/*
-	 * The kernel returns @len bytes of dirty data at @offset (evicted,
-	 * flushed or synced).  Store them and return 0, or return -errno: the
-	 * pages then stay dirty and fsync/msync in the clients report it.
-	 * NULL refuses every return with -EOPNOTSUPP.
+	 * The kernel returns @len bytes at @offset (evicted, flushed or
+	 * synced), dirty unless @flags has PAGER_CLEAN.  Store them and return
+	 * 0, or return -errno: the pages then stay dirty and fsync/msync in
+	 * the clients report it.  NULL refuses every return with -EOPNOTSUPP.
 	 */
 	int (*write)(struct pager *pager, uint64_t offset, size_t len,
-		     const void *data);
+		     const void *data, unsigned int flags);
 	/*
 	 * A write hit a page supplied read-only: return 0 to make it writable
 	 * or -errno to deny (the writer gets SIGBUS).  NULL grants.
@@ -70,6 +78,7 @@ struct pager_ops {
 struct pager_attr {
 	unsigned int cluster;	/* pages asked for around a fault (1..256), default 1 */
 	int no_cache;		/* drop unmapped pages when the last mapping goes */
+	uint64_t resident_limit; /* most pages kept in memory, 0: no limit */
 };
 
 /* The kernel's counters for an object (pager_stats()). */
@@ -86,8 +95,14 @@ struct pager_stats {
 	uint64_t errors;
 	uint64_t timeouts;
 	uint64_t unlocks;
-	uint64_t returns;	/* dirty pages returned and stored */
-	uint64_t return_failures;	/* pages whose return failed: still dirty */
+	uint64_t returns;	/* pages returned and stored */
+	uint64_t return_failures;	/* pages the write callback refused */
+	uint64_t resident_limit;
+	uint64_t held;		/* pages the kernel's default pager holds now */
+	uint64_t defaulted;	/* pages moved into the default pager */
+	uint64_t default_faults;	/* pages faulted in from it */
+	uint64_t default_failures;	/* pages it could not take: still dirty */
+	uint64_t redelivered;	/* pages it gave back to be returned */
 };
 
 /*
@@ -122,6 +137,19 @@ int pager_fd(const struct pager *pager);
 uint32_t pager_id(const struct pager *pager);
 void *pager_priv(const struct pager *pager);
 
+/*
+ * Become the manager of orphaned object @id (its manager's connection was
+ * closed or its process died), as pager_create() does for a new one.  The
+ * kernel then returns every dirty page to @ops->write, those its default
+ * pager held included.  -EPERM: another user's object, or no privilege;
+ * -EBUSY: the object has a manager.  Thread-safe.
+ */
+int pager_adopt(struct pager_conn *conn, uint32_t id, const struct pager_ops *ops,
+		const struct pager_attr *attr, void *priv, struct pager **pagerp);
+
+/* Send new attributes (READY again).  Thread-safe. */
+int pager_set_attr(struct pager *pager, const struct pager_attr *attr);
+
 /* Destroy the object (later faults get SIGBUS) and free @pager. */
 int pager_destroy(struct pager *pager);
 
@@ -134,6 +162,36 @@ int pager_offer(struct pager *pager, uint64_t offset, size_t len,
 
 /* The kernel's counters for the object. */
 int pager_stats(struct pager *pager, struct pager_stats *stats);
+
+/* What pager_lock_request() returns from its range. */
+enum pager_return {
+	PAGER_RETURN_NONE,
+	PAGER_RETURN_DIRTY,	/* modified pages, and the default pager's */
+	PAGER_RETURN_ALL,	/* every resident page, unmodified ones PAGER_CLEAN */
+};
+
+/* pager_lock_request() flags. */
+#define PAGER_LOCK_FLUSH	(1u << 0)	/* drop the pages once returned */
+#define PAGER_LOCK_WRITE_PROTECT (1u << 1)	/* next write asks unlock */
+
+/*
+ * Mach's memory_object_lock_request over [@offset, @offset + @len), len 0
+ * meaning to the end of the object: return pages as @should_return says
+ * (to the write callback), then apply @flags.  A flush never discards
+ * modified data: pages that are not returned stay.  Waits until the kernel
+ * is done and every store it caused has been answered, dispatching the
+ * connection's events itself if no other thread is serving it.  Returns
+ * 0, or -errno if a return failed (refused, or left with the kernel's
+ * default pager).  Thread-safe; not from a callback.
+ */
+int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t len,
+		       enum pager_return should_return, unsigned int flags);
+
+/* The Hurd's three: modified pages stored and kept; pages dropped (the
+ * modified ones stay); every page returned and dropped. */
+int pager_sync(struct pager *pager, uint64_t offset, uint64_t len);
+int pager_flush(struct pager *pager, uint64_t offset, uint64_t len);
+int pager_return(struct pager *pager, uint64_t offset, uint64_t len);
 
 /*
  * Handle the kernel's messages that are waiting, without blocking.

@@ -111,6 +111,51 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	return 0;
 }
 
+PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
+			  const struct pager_ops *ops, const struct pager_attr *attr,
+			  void *priv, struct pager **pagerp)
+{
+	struct create_reply r = { .fd = -1 };
+	struct pager *pager;
+	struct nl_msg *msg;
+	int err;
+
+	if (!ops || !ops->read || !id)
+		return -EINVAL;
+	if (attr && attr->cluster > EXTPAGER_MAX_RUN)
+		return -EINVAL;
+	pager = calloc(1, sizeof(*pager));
+	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_ADOPT, 0);
+	if (!pager || !msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id)) {
+		nlmsg_free(msg);
+		free(pager);
+		return -ENOMEM;
+	}
+	pager->conn = conn;
+	pager->ops = ops;
+	if (attr)
+		pager->attr = *attr;
+	pager->priv = priv;
+	pager->id = id;
+	pager->fd = -1;
+	/* Listed first: INIT and the returns follow the reply at once. */
+	pthread_mutex_lock(&conn->lock);
+	pager->next = conn->pagers;
+	conn->pagers = pager;
+	pthread_mutex_unlock(&conn->lock);
+	err = pager__call(conn, msg, create_reply, &r);
+	if (!err && r.fd < 0)
+		err = -EPROTO;
+	if (err) {
+		unlink_pager(pager);
+		free(pager);
+		return err;
+	}
+	pager->fd = r.fd;
+	*pagerp = pager;
+	return 0;
+}
+
 PAGER_API int pager_fd(const struct pager *pager)
 {
 	return pager->fd;
@@ -186,9 +231,12 @@ static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
 	err = nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset);
 	if (req_id)
 		err = err ?: nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id);
-	if (flags & PAGER_READONLY)
+	if (flags & (PAGER_READONLY | PAGER_PRECIOUS))
 		err = err ?: nla_put_u32(msg, EXTPAGER_A_OBJECT_FLAGS,
-					 EXTPAGER_SUPPLY_FLAGS_READONLY);
+					 (flags & PAGER_READONLY ?
+					  EXTPAGER_SUPPLY_FLAGS_READONLY : 0) |
+					 (flags & PAGER_PRECIOUS ?
+					  EXTPAGER_SUPPLY_FLAGS_PRECIOUS : 0));
 	if (inline_data) {
 		for (off = 0; !err && off < len; off += page_size())
 			err = nla_put(msg, EXTPAGER_A_OBJECT_DATA, page_size(),
@@ -252,6 +300,12 @@ static void stats_reply(struct nlattr **tb, void *arg)
 	GET(st, EXTPAGER_A_STATS_UNLOCKS, unlocks);
 	GET(st, EXTPAGER_A_STATS_RETURNS, returns);
 	GET(st, EXTPAGER_A_STATS_RETURN_FAILURES, return_failures);
+	GET(tb, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, resident_limit);
+	GET(tb, EXTPAGER_A_OBJECT_HELD, held);
+	GET(st, EXTPAGER_A_STATS_DEFAULTED, defaulted);
+	GET(st, EXTPAGER_A_STATS_DEFAULT_FAULTS, default_faults);
+	GET(st, EXTPAGER_A_STATS_DEFAULT_FAILURES, default_failures);
+	GET(st, EXTPAGER_A_STATS_REDELIVERED, redelivered);
 #undef GET
 }
 
@@ -341,7 +395,10 @@ static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlat
 	else if (!pager->ops->write)
 		ret = -EOPNOTSUPP;
 	else
-		ret = pager->ops->write(pager, offset, len, conn->buf);
+		ret = pager->ops->write(pager, offset, len, conn->buf,
+					tb[EXTPAGER_A_OBJECT_RETURN_FLAGS] &&
+					(nla_get_u32(tb[EXTPAGER_A_OBJECT_RETURN_FLAGS]) &
+					 EXTPAGER_RETURN_FLAGS_CLEAN) ? PAGER_CLEAN : 0);
 
 	msg = object_msg(pager, EXTPAGER_CMD_RETURN_ACK, 0);
 	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
@@ -352,17 +409,139 @@ static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlat
 	pager__send(conn, msg);
 }
 
-static void handle_init(struct pager *pager)
+static struct nl_msg *ready_msg(struct pager *pager, const struct pager_attr *attr)
 {
 	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_READY, 0);
-	unsigned int cluster = pager->attr.cluster ?: 1;
 
-	if (!msg || nla_put_u8(msg, EXTPAGER_A_OBJECT_MAY_CACHE, !pager->attr.no_cache) ||
-	    nla_put_u32(msg, EXTPAGER_A_OBJECT_CLUSTER, cluster)) {
+	if (!msg || nla_put_u8(msg, EXTPAGER_A_OBJECT_MAY_CACHE, !attr->no_cache) ||
+	    nla_put_u32(msg, EXTPAGER_A_OBJECT_CLUSTER, attr->cluster ?: 1) ||
+	    nla_put_u64(msg, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, attr->resident_limit)) {
 		nlmsg_free(msg);
-		return;
+		return NULL;
 	}
-	pager__send(pager->conn, msg);
+	return msg;
+}
+
+static void handle_init(struct pager *pager)
+{
+	struct nl_msg *msg = ready_msg(pager, &pager->attr);
+
+	if (msg)
+		pager__send(pager->conn, msg);
+}
+
+PAGER_API int pager_set_attr(struct pager *pager, const struct pager_attr *attr)
+{
+	struct nl_msg *msg;
+
+	if (attr->cluster > EXTPAGER_MAX_RUN)
+		return -EINVAL;
+	msg = ready_msg(pager, attr);
+	if (!msg)
+		return -ENOMEM;
+	pager->attr = *attr;
+	return pager__call(pager->conn, msg, NULL, NULL);
+}
+
+void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb)
+{
+	uint32_t cookie = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	struct pager_lock_wait *w;
+
+	pthread_mutex_lock(&conn->lock);
+	for (w = conn->lock_waits; w; w = w->next) {
+		if (w->cookie == cookie) {
+			w->done = 1;
+			w->error = tb[EXTPAGER_A_OBJECT_ERROR] ?
+				   -(int)nla_get_u32(tb[EXTPAGER_A_OBJECT_ERROR]) : 0;
+		}
+	}
+	pthread_cond_broadcast(&conn->cond);
+	pthread_mutex_unlock(&conn->lock);
+}
+
+PAGER_API int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t len,
+				 enum pager_return should_return, unsigned int flags)
+{
+	struct pager_conn *conn = pager->conn;
+	struct pager_lock_wait w = { 0 }, **pp;
+	struct nl_msg *msg;
+	uint32_t kflags = 0;
+	int err;
+
+	if (should_return > PAGER_RETURN_ALL ||
+	    (flags & ~(PAGER_LOCK_FLUSH | PAGER_LOCK_WRITE_PROTECT)))
+		return -EINVAL;
+	if (!len) {
+		struct pager_stats st;
+
+		err = pager_stats(pager, &st);
+		if (err)
+			return err;
+		if (offset >= st.size)
+			return -ERANGE;
+		len = st.size - offset;
+	}
+	if (flags & PAGER_LOCK_FLUSH)
+		kflags |= EXTPAGER_LOCK_FLAGS_FLUSH;
+	if (flags & PAGER_LOCK_WRITE_PROTECT)
+		kflags |= EXTPAGER_LOCK_FLAGS_WRITE_PROTECT;
+
+	pthread_mutex_lock(&conn->lock);
+	w.cookie = ++conn->next_cookie;
+	w.next = conn->lock_waits;
+	conn->lock_waits = &w;
+	pthread_mutex_unlock(&conn->lock);
+
+	msg = object_msg(pager, EXTPAGER_CMD_LOCK_REQUEST, 0);
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, w.cookie) ||
+	    nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset) ||
+	    nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, len) ||
+	    nla_put_u32(msg, EXTPAGER_A_OBJECT_SHOULD_RETURN, should_return) ||
+	    nla_put_u32(msg, EXTPAGER_A_OBJECT_LOCK_FLAGS, kflags)) {
+		nlmsg_free(msg);
+		err = -ENOMEM;
+	} else {
+		err = pager__call(conn, msg, NULL, NULL);
+	}
+
+	pthread_mutex_lock(&conn->lock);
+	while (!err && !w.done) {
+		if (conn->receivers) {
+			pthread_cond_wait(&conn->cond, &conn->lock);
+			continue;
+		}
+		/* Nobody serves the connection: the returns are ours to store. */
+		pthread_mutex_unlock(&conn->lock);
+		err = pager__recv(conn, 1);
+		err = err < 0 ? err : 0;
+		pthread_mutex_lock(&conn->lock);
+	}
+	for (pp = &conn->lock_waits; *pp; pp = &(*pp)->next) {
+		if (*pp == &w) {
+			*pp = w.next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&conn->lock);
+	return err ?: w.error;
+}
+
+PAGER_API int pager_sync(struct pager *pager, uint64_t offset, uint64_t len)
+{
+	return pager_lock_request(pager, offset, len, PAGER_RETURN_DIRTY, 0);
+}
+
+PAGER_API int pager_flush(struct pager *pager, uint64_t offset, uint64_t len)
+{
+	return pager_lock_request(pager, offset, len, PAGER_RETURN_NONE,
+				  PAGER_LOCK_FLUSH);
+}
+
+PAGER_API int pager_return(struct pager *pager, uint64_t offset, uint64_t len)
+{
+	return pager_lock_request(pager, offset, len, PAGER_RETURN_ALL,
+				  PAGER_LOCK_FLUSH);
 }
 
 /* One event from the kernel. */
@@ -375,6 +554,10 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh)
 	pager__parse(nlh, tb);
 	if (!tb[EXTPAGER_A_OBJECT_ID])
 		return;
+	if (ghdr->cmd == EXTPAGER_CMD_LOCK_COMPLETED && tb[EXTPAGER_A_OBJECT_REQUEST_ID]) {
+		pager__lock_completed(conn, tb);
+		return;
+	}
 	pager = find_pager(conn, nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]));
 	if (!pager)
 		return;

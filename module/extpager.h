@@ -28,6 +28,8 @@ extern unsigned int return_timeout_ms;
 extern unsigned int max_requests;
 extern bool unprivileged;
 extern unsigned int max_objects_per_user;
+extern unsigned long default_pager_max_pages;
+extern atomic_long_t default_pager_pages;
 
 /*
  * A manager: the generic netlink socket, named by netns and port id, that
@@ -51,6 +53,10 @@ struct extpager_stats {
 	atomic_long_t unlocks;
 	atomic_long_t returns;
 	atomic_long_t return_failures;
+	atomic_long_t defaulted;
+	atomic_long_t default_faults;
+	atomic_long_t default_failures;
+	atomic_long_t redelivered;
 };
 
 /*
@@ -82,6 +88,25 @@ struct extpager_object {
 	struct list_head faults;	/* struct extpager_fault in flight */
 	struct list_head sigbus;	/* struct extpager_sigbus to deliver */
 	wait_queue_head_t wait;		/* ready, request slots, unlocks */
+	unsigned int nr_locks;		/* lock requests in progress */
+	unsigned long resident_limit;	/* pages, 0 for none */
+
+	/*
+	 * The default pager (pageout.c): a shmem file holding the pages whose
+	 * return failed.  A page is in @held while @store has its data; the
+	 * folio lock, or writeback, of the page's page-cache folio orders
+	 * changes to that.
+	 */
+	struct file *store;		/* created on first use, under @lock */
+	struct xarray held;
+	atomic_long_t nr_held;
+	struct list_head to_default;	/* returns to move into @store */
+	struct work_struct default_work;
+	struct work_struct redeliver_work;
+	/* Dirty pages not written since supplied: their returns say clean. */
+	struct xarray clean;
+	pgoff_t clock_hand;		/* the resident limit's CLOCK */
+	struct work_struct shrink_work;
 
 	atomic_t mappings;
 	struct extpager_stats stats;
@@ -115,6 +140,7 @@ struct extpager_request {
 	u32 id;
 	enum extpager_request_kind kind;
 	bool write;			/* the fault that caused it */
+	bool clean;			/* return: no page was modified */
 	pgoff_t index;
 	unsigned int nr;
 	unsigned int pending;		/* data: folios not yet answered */
@@ -137,6 +163,9 @@ bool extpager_object_managed_by(struct extpager_object *obj,
 struct extpager_object *extpager_object_get(u32 id);
 void extpager_object_put(struct extpager_object *obj);
 void extpager_object_destroy(struct extpager_object *obj);
+struct file *extpager_object_adopt(struct extpager_object *obj,
+				   const struct genl_info *info);
+void extpager_object_adopted(struct extpager_object *obj);
 unsigned int extpager_objects_of(kuid_t uid);
 
 /* fault.c */
@@ -154,8 +183,27 @@ int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
 int extpager_return_ack(struct extpager_object *obj, u32 id, int error);
 unsigned long extpager_timeout(void);
 
+/* pageout.c */
+void extpager_pageout_init(struct extpager_object *obj);
+void extpager_pageout_exit(struct extpager_object *obj);
+void extpager_to_default(struct extpager_object *obj,
+			 struct extpager_request *req);
+int extpager_unhold(struct extpager_object *obj, struct folio *folio);
+int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
+			     pgoff_t last);
+void extpager_discard_held(struct extpager_object *obj);
+bool extpager_held_in(struct extpager_object *obj, pgoff_t first, pgoff_t last);
+unsigned long extpager_nr_held(struct extpager_object *obj);
+void extpager_manager_answers(struct extpager_object *obj);
+int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first,
+			  pgoff_t last, u32 should_return, u32 flags,
+			  struct netlink_ext_ack *extack);
+void extpager_limit_resident(struct extpager_object *obj);
+
 /* netlink.c */
 int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req);
+int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
+				   pgoff_t first, pgoff_t last, int error);
 
 #endif /* _EXTPAGER_H */

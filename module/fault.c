@@ -217,31 +217,67 @@ fail:
 	kfree(req);
 }
 
+/*
+ * Fill locked @folio from the default pager if it holds the page; then the
+ * folio is unlocked, or failed, and true returned.
+ */
+static bool extpager_from_default(struct extpager_object *obj,
+				  struct folio *folio)
+{
+	int ret = extpager_unhold(obj, folio);
+
+	if (!ret)
+		return false;
+	if (ret > 0) {
+		atomic_long_inc(&obj->stats.default_faults);
+		folio_unlock(folio);
+	} else {
+		extpager_fail_folios(obj, &folio, folio->index, 1, ret);
+	}
+	return true;
+}
+
+/*
+ * Ask for the readahead window in runs of at most EXTPAGER_MAX_RUN pages;
+ * a page the default pager holds is filled from it and ends a run.
+ */
 static void extpager_readahead(struct readahead_control *ractl)
 {
 	struct extpager_object *obj = EXTPAGER_OBJ(ractl->mapping->host);
-	pgoff_t index = readahead_index(ractl);
-	unsigned int left = readahead_count(ractl);
+	struct extpager_request *req = NULL;
+	struct folio *folio;
+	unsigned int room = 0;
 
-	while (left) {
-		unsigned int i, nr = min_t(unsigned int, left, EXTPAGER_MAX_RUN);
-		struct extpager_request *req;
-		struct folio *folio;
-
-		/* Left locked and not uptodate, read_folio() will ask again. */
-		req = extpager_request_alloc(EXTPAGER_REQ_DATA, index, nr, GFP_KERNEL);
-		for (i = 0; i < nr; i++) {
-			folio = readahead_folio(ractl);
+	while ((folio = readahead_folio(ractl))) {
+		if (extpager_from_default(obj, folio)) {
 			if (req)
-				req->folios[i] = folio;
-			else
-				folio_unlock(folio);
+				extpager_ask(obj, req);
+			req = NULL;
+			continue;
 		}
-		if (req)
+		if (!req) {
+			/* readahead_count() still counts @folio. */
+			room = min_t(unsigned int, readahead_count(ractl),
+				     EXTPAGER_MAX_RUN);
+			req = extpager_request_alloc(EXTPAGER_REQ_DATA, folio->index,
+						     room, GFP_KERNEL);
+			if (!req) {
+				/* Left locked and not uptodate: read_folio() asks. */
+				folio_unlock(folio);
+				continue;
+			}
+			req->nr = 0;
+			req->pending = 0;
+		}
+		req->folios[req->nr++] = folio;
+		req->pending++;
+		if (req->nr == room) {
 			extpager_ask(obj, req);
-		index += nr;
-		left -= nr;
+			req = NULL;
+		}
 	}
+	if (req)
+		extpager_ask(obj, req);
 }
 
 static int extpager_read_folio(struct file *file, struct folio *folio)
@@ -261,6 +297,8 @@ static int extpager_read_folio(struct file *file, struct folio *folio)
 		folio_unlock(folio);
 		return err;
 	}
+	if (extpager_from_default(obj, folio))
+		return 0;
 
 	req = extpager_request_alloc(EXTPAGER_REQ_DATA, folio->index, 1, GFP_KERNEL);
 	if (!req) {
@@ -335,8 +373,18 @@ static void extpager_fail_list(struct extpager_object *obj,
 
 	list_for_each_entry_safe(req, tmp, list, deadline_node) {
 		if (req->kind == EXTPAGER_REQ_RETURN) {
-			extpager_return_failed(obj, req, err);
-			kfree(req);
+			/*
+			 * Unanswered, or the manager is gone: the default
+			 * pager takes the pages, unless they are to be sent
+			 * again (dying) or dropped (destroyed).
+			 */
+			list_del(&req->deadline_node);
+			if (READ_ONCE(obj->dying) || READ_ONCE(obj->destroyed)) {
+				extpager_return_failed(obj, req, err);
+				kfree(req);
+			} else {
+				extpager_to_default(obj, req);
+			}
 			continue;
 		}
 		if (err == -ETIMEDOUT) {
@@ -536,8 +584,10 @@ int extpager_return_ack(struct extpager_object *obj, u32 id, int error)
 		extpager_return_failed(obj, req, error);
 	} else {
 		atomic_long_add(req->nr, &obj->stats.returns);
-		for (i = 0; i < req->nr; i++)
+		for (i = 0; i < req->nr; i++) {
+			xa_erase(&obj->clean, req->folios[i]->index);
 			folio_end_writeback(req->folios[i]);
+		}
 	}
 	kfree(req);
 	return 0;
@@ -545,9 +595,10 @@ int extpager_return_ack(struct extpager_object *obj, u32 id, int error)
 
 /*
  * Send return @req, whose folios are in writeback.  Writeback never waits
- * for the manager: the pages stay in writeback until RETURN_ACK, or fail
- * (stay dirty) after return_timeout_ms; once the object is dying, a return
- * is final and its pages are clean at once.  Consumes @req.
+ * for the manager: the pages stay in writeback until RETURN_ACK, or go to
+ * the default pager after return_timeout_ms, or at once if the message
+ * cannot be sent or there is no manager.  Once the object is dying, a
+ * return is final and its pages are clean at once.  Consumes @req.
  */
 static void extpager_return(struct extpager_object *obj,
 			    struct extpager_request *req)
@@ -557,8 +608,10 @@ static void extpager_return(struct extpager_object *obj,
 
 	mutex_lock(&obj->lock);
 	err = -ENOTCONN;
+	if (!obj->manager && (obj->dying || obj->destroyed))
+		goto unlock_fail;	/* nobody can ever see these pages again */
 	if (!obj->manager)
-		goto unlock_fail;
+		goto unlock_default;
 	if (obj->dying) {
 		/* Final: the data travels in the message, nothing waits. */
 		err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
@@ -579,10 +632,16 @@ static void extpager_return(struct extpager_object *obj,
 	/* Under obj->lock: no later request for these pages can overtake it. */
 	err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
 	if (err) {
+		/* -EAGAIN: the manager's socket is full; it is not keeping up. */
 		extpager_retire(obj, req);
-		goto unlock_fail;
+		goto unlock_default;
 	}
 	mutex_unlock(&obj->lock);
+	return;
+
+unlock_default:
+	mutex_unlock(&obj->lock);
+	extpager_to_default(obj, req);
 	return;
 
 unlock_fail:
@@ -593,7 +652,8 @@ unlock_fail:
 
 /*
  * Writeback, from the flusher threads, fsync and sync: contiguous dirty
- * pages go back to the manager in runs of EXTPAGER_RETURN_PAGES.
+ * pages go back to the manager in runs of EXTPAGER_RETURN_PAGES, the
+ * unmodified (precious) ones in runs of their own.
  */
 static int extpager_writepages(struct address_space *mapping,
 			       struct writeback_control *wbc)
@@ -604,8 +664,10 @@ static int extpager_writepages(struct address_space *mapping,
 	int err = 0;
 
 	while ((folio = writeback_iter(mapping, wbc, folio, &err))) {
+		bool clean = xa_load(&obj->clean, folio->index);
+
 		if (req && (folio->index != req->index + req->nr ||
-			    req->nr == EXTPAGER_RETURN_PAGES)) {
+			    req->nr == EXTPAGER_RETURN_PAGES || req->clean != clean)) {
 			extpager_return(obj, req);
 			req = NULL;
 		}
@@ -620,6 +682,7 @@ static int extpager_writepages(struct address_space *mapping,
 				continue;
 			}
 			req->nr = 0;
+			req->clean = clean;
 		}
 		folio_start_writeback(folio);
 		folio_unlock(folio);
@@ -697,6 +760,30 @@ static vm_fault_t extpager_fault(struct vm_fault *vmf)
 
 	if (fault.error && (ret & VM_FAULT_RETRY))
 		extpager_owe_sigbus(obj, vmf->pgoff);
+	if (!(ret & (VM_FAULT_ERROR | VM_FAULT_RETRY)) && vmf->page)
+		folio_set_referenced(page_folio(vmf->page));	/* CLOCK */
+	return ret;
+}
+
+/*
+ * Fault-around maps cached pages without ->fault: with a resident limit,
+ * the CLOCK needs to see the faulting page's access too.
+ */
+static vm_fault_t extpager_map_pages(struct vm_fault *vmf, pgoff_t start,
+				     pgoff_t end)
+{
+	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
+	struct extpager_object *obj = EXTPAGER_OBJ(mapping->host);
+	vm_fault_t ret = filemap_map_pages(vmf, start, end);
+	struct folio *folio;
+
+	if ((ret & VM_FAULT_NOPAGE) && READ_ONCE(obj->resident_limit)) {
+		folio = filemap_get_folio(mapping, vmf->pgoff);
+		if (!IS_ERR(folio)) {
+			folio_set_referenced(folio);
+			folio_put(folio);
+		}
+	}
 	return ret;
 }
 
@@ -717,6 +804,9 @@ static vm_fault_t extpager_page_mkwrite(struct vm_fault *vmf)
 		folio_unlock(folio);
 		return VM_FAULT_NOPAGE;
 	}
+	/* Modified: its return is no longer the manager's own data. */
+	xa_erase(&EXTPAGER_OBJ(inode)->clean, folio->index);
+	folio_set_referenced(folio);
 	folio_mark_dirty(folio);
 	return VM_FAULT_LOCKED;
 }
@@ -744,7 +834,7 @@ const struct vm_operations_struct extpager_vm_ops = {
 	.open		= extpager_vm_open,
 	.close		= extpager_vm_close,
 	.fault		= extpager_fault,
-	.map_pages	= filemap_map_pages,
+	.map_pages	= extpager_map_pages,
 	.page_mkwrite	= extpager_page_mkwrite,
 };
 

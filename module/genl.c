@@ -28,10 +28,11 @@ static const struct nla_policy extpager_object_get_nl_policy[EXTPAGER_A_OBJECT_I
 };
 
 /* EXTPAGER_CMD_READY - do */
-static const struct nla_policy extpager_ready_nl_policy[EXTPAGER_A_OBJECT_CLUSTER + 1] = {
+static const struct nla_policy extpager_ready_nl_policy[EXTPAGER_A_OBJECT_RESIDENT_LIMIT + 1] = {
 	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[EXTPAGER_A_OBJECT_MAY_CACHE] = NLA_POLICY_MAX(NLA_U8, 1),
 	[EXTPAGER_A_OBJECT_CLUSTER] = NLA_POLICY_RANGE(NLA_U32, 1, EXTPAGER_MAX_RUN),
+	[EXTPAGER_A_OBJECT_RESIDENT_LIMIT] = { .type = NLA_UINT, },
 };
 
 /* EXTPAGER_CMD_DATA_SUPPLY - do */
@@ -42,7 +43,7 @@ static const struct nla_policy extpager_data_supply_nl_policy[EXTPAGER_A_OBJECT_
 	[EXTPAGER_A_OBJECT_LENGTH] = { .type = NLA_UINT, },
 	[EXTPAGER_A_OBJECT_DATA] = { .type = NLA_BINARY, },
 	[EXTPAGER_A_OBJECT_DATA_ADDR] = { .type = NLA_UINT, },
-	[EXTPAGER_A_OBJECT_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x1),
+	[EXTPAGER_A_OBJECT_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
 };
 
 /* EXTPAGER_CMD_DATA_UNAVAILABLE - do */
@@ -74,6 +75,21 @@ static const struct nla_policy extpager_return_ack_nl_policy[EXTPAGER_A_OBJECT_E
 	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
 	[EXTPAGER_A_OBJECT_ERROR] = NLA_POLICY_RANGE(NLA_U32, 1, MAX_ERRNO),
+};
+
+/* EXTPAGER_CMD_LOCK_REQUEST - do */
+static const struct nla_policy extpager_lock_request_nl_policy[EXTPAGER_A_OBJECT_LOCK_FLAGS + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[EXTPAGER_A_OBJECT_REQUEST_ID] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_OFFSET] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_LENGTH] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_SHOULD_RETURN] = NLA_POLICY_MAX(NLA_U32, 2),
+	[EXTPAGER_A_OBJECT_LOCK_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0x3),
+};
+
+/* EXTPAGER_CMD_OBJECT_ADOPT - do */
+static const struct nla_policy extpager_object_adopt_nl_policy[EXTPAGER_A_OBJECT_ID + 1] = {
+	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
 /* Ops table for extpager */
@@ -112,7 +128,7 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.doit		= extpager_nl_ready_doit,
 		.post_doit	= extpager_nl_post_doit,
 		.policy		= extpager_ready_nl_policy,
-		.maxattr	= EXTPAGER_A_OBJECT_CLUSTER,
+		.maxattr	= EXTPAGER_A_OBJECT_RESIDENT_LIMIT,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 	{
@@ -158,6 +174,22 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.post_doit	= extpager_nl_post_doit,
 		.policy		= extpager_return_ack_nl_policy,
 		.maxattr	= EXTPAGER_A_OBJECT_ERROR,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_LOCK_REQUEST,
+		.pre_doit	= extpager_nl_pre_doit,
+		.doit		= extpager_nl_lock_request_doit,
+		.post_doit	= extpager_nl_post_doit,
+		.policy		= extpager_lock_request_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_LOCK_FLAGS,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_OBJECT_ADOPT,
+		.doit		= extpager_nl_object_adopt_doit,
+		.policy		= extpager_object_adopt_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_ID,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 };

@@ -53,6 +53,26 @@ module_param(max_objects_per_user, uint, 0644);
 MODULE_PARM_DESC(max_objects_per_user,
 		 "Objects each unprivileged user may have (default 64)");
 
+unsigned long default_pager_max_pages = 262144;
+module_param(default_pager_max_pages, ulong, 0644);
+MODULE_PARM_DESC(default_pager_max_pages,
+		 "Pages the default pager may hold for all objects together (default 262144, 1 GiB of 4 KiB pages)");
+
+atomic_long_t default_pager_pages;
+
+static int default_pager_pages_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&default_pager_pages));
+}
+
+static const struct kernel_param_ops default_pager_pages_ops = {
+	.get	= default_pager_pages_get,
+};
+
+module_param_cb(default_pager_pages, &default_pager_pages_ops, NULL, 0444);
+MODULE_PARM_DESC(default_pager_pages,
+		 "Pages the default pager holds now, for all objects (read-only)");
+
 static int __init extpager_init(void)
 {
 	int err;

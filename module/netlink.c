@@ -55,6 +55,9 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ACCESS,
 			req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ))
 		goto too_big;
+	if (req && req->clean &&
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_RETURN_FLAGS, EXTPAGER_RETURN_FLAGS_CLEAN))
+		goto too_big;
 	for (i = 0; cmd == EXTPAGER_CMD_DATA_RETURN && i < req->nr; i++) {
 		struct nlattr *attr = nla_reserve(skb, EXTPAGER_A_OBJECT_DATA, PAGE_SIZE);
 
@@ -68,6 +71,34 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 too_big:
 	nlmsg_free(skb);
 	return -EMSGSIZE;
+}
+
+/* LOCK_COMPLETED: lock request @cookie over pages [first, last] is done. */
+int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
+				   pgoff_t first, pgoff_t last, int error)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	lockdep_assert_held(&obj->lock);
+	if (!obj->manager)
+		return -ENOTCONN;
+	skb = genlmsg_new(5 * nla_total_size(sizeof(u64)), GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &extpager_nl_family, 0,
+			  EXTPAGER_CMD_LOCK_COMPLETED);
+	if (!hdr ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ID, obj->id) ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_REQUEST_ID, cookie) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_OFFSET, (u64)first << PAGE_SHIFT) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_LENGTH, (u64)(last - first + 1) << PAGE_SHIFT) ||
+	    (error && nla_put_u32(skb, EXTPAGER_A_OBJECT_ERROR, -error))) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return genlmsg_unicast(obj->net, skb, obj->portid);
 }
 
 /* Every command on an object checks that the sender manages it. */
@@ -109,9 +140,9 @@ void extpager_nl_post_doit(const struct genl_split_ops *ops,
 	extpager_object_put(info->user_ptr[0]);
 }
 
-/* The run [offset, offset + len) of @obj, checked, in pages. */
-static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
-			   u64 len, pgoff_t *index, unsigned int *nr)
+/* The range [offset, offset + len) of @obj, checked, as pages [*first, *last]. */
+static int extpager_nl_range(struct extpager_object *obj, struct genl_info *info,
+			     u64 len, pgoff_t *first, pgoff_t *last)
 {
 	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_OFFSET];
 	u64 size = i_size_read(&obj->vfs_inode);
@@ -129,19 +160,33 @@ static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
 			       "length is not a positive multiple of the page size");
 		return -EINVAL;
 	}
+	if (offset >= size || len > size - offset) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "range %llu+%llu ends beyond the object's size %llu",
+				   offset, len, size);
+		return -ERANGE;
+	}
+	*first = offset >> PAGE_SHIFT;
+	*last = (offset + len - 1) >> PAGE_SHIFT;
+	return 0;
+}
+
+/* The run [offset, offset + len) of @obj, checked, in pages. */
+static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
+			   u64 len, pgoff_t *index, unsigned int *nr)
+{
+	pgoff_t last;
+	int err;
+
 	if (len > (u64)EXTPAGER_MAX_RUN << PAGE_SHIFT) {
 		NL_SET_ERR_MSG_FMT(info->extack, "run longer than %u pages",
 				   EXTPAGER_MAX_RUN);
 		return -E2BIG;
 	}
-	if (offset >= size || len > size - offset) {
-		NL_SET_ERR_MSG_FMT(info->extack,
-				   "run %llu+%llu ends beyond the object's size %llu",
-				   offset, len, size);
-		return -ERANGE;
-	}
-	*index = offset >> PAGE_SHIFT;
-	*nr = len >> PAGE_SHIFT;
+	err = extpager_nl_range(obj, info, len, index, &last);
+	if (err)
+		return err;
+	*nr = last - *index + 1;
 	return 0;
 }
 
@@ -217,6 +262,89 @@ int extpager_nl_object_destroy_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/*
+ * OBJECT_ADOPT: a new manager takes an orphaned object over.  As creation,
+ * it needs CAP_SYS_ADMIN or extpager.unprivileged; without CAP_SYS_ADMIN,
+ * only the user who created the object may adopt it.
+ */
+int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_ID];
+	struct extpager_object *obj;
+	struct sk_buff *reply;
+	struct file *file;
+	void *hdr;
+	int fd, err;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ID))
+		return -EINVAL;
+	obj = extpager_object_get(nla_get_u32(attr));
+	if (!obj) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr, "no object %u",
+					nla_get_u32(attr));
+		return -ENOENT;
+	}
+	err = -EPERM;
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		if (!READ_ONCE(unprivileged)) {
+			NL_SET_ERR_MSG(info->extack,
+				       "adopting objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
+			goto put;
+		}
+		if (!uid_eq(obj->owner, current_euid())) {
+			NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
+						"object %u belongs to another user", obj->id);
+			goto put;
+		}
+	}
+	err = -ENOMEM;
+	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u64)),
+			    GFP_KERNEL);
+	if (!reply)
+		goto put;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto free_reply;
+	}
+	/* The file takes over our reference to the object. */
+	file = extpager_object_adopt(obj, info);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		goto put_fd;
+	}
+	hdr = genlmsg_iput(reply, info);
+	if (!hdr ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, obj->id) ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd) ||
+	    nla_put_uint(reply, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode))) {
+		err = -EMSGSIZE;
+		goto put_file;
+	}
+	genlmsg_end(reply, hdr);
+	err = genlmsg_reply(reply, info);
+	reply = NULL;
+	if (err)
+		goto put_file;
+	fd_install(fd, file);
+	/* After the reply: the manager knows the object before its events. */
+	extpager_object_adopted(obj);
+	return 0;
+
+put_file:
+	fput(file);		/* unbinds nothing: the socket still manages it */
+	put_unused_fd(fd);
+	nlmsg_free(reply);
+	return err;
+put_fd:
+	put_unused_fd(fd);
+free_reply:
+	nlmsg_free(reply);
+put:
+	extpager_object_put(obj);
+	return err;
+}
+
 static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 			    const struct genl_info *info, int flags)
 {
@@ -244,7 +372,9 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 	    nla_put_u8(skb, EXTPAGER_A_OBJECT_MAY_CACHE, may_cache) ||
 	    nla_put_u32(skb, EXTPAGER_A_OBJECT_CLUSTER, cluster) ||
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT, obj->vfs_inode.i_mapping->nrpages) ||
-	    nla_put_uint(skb, EXTPAGER_A_OBJECT_MAPPINGS, atomic_read(&obj->mappings)))
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_MAPPINGS, atomic_read(&obj->mappings)) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, READ_ONCE(obj->resident_limit)) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_HELD, extpager_nr_held(obj)))
 		goto cancel;
 	nest = nla_nest_start(skb, EXTPAGER_A_OBJECT_STATS);
 	if (!nest ||
@@ -259,7 +389,13 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 	    nla_put_uint(skb, EXTPAGER_A_STATS_UNLOCKS, atomic_long_read(&s->unlocks)) ||
 	    nla_put_uint(skb, EXTPAGER_A_STATS_RETURNS, atomic_long_read(&s->returns)) ||
 	    nla_put_uint(skb, EXTPAGER_A_STATS_RETURN_FAILURES,
-			 atomic_long_read(&s->return_failures)))
+			 atomic_long_read(&s->return_failures)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_DEFAULTED, atomic_long_read(&s->defaulted)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_DEFAULT_FAULTS,
+			 atomic_long_read(&s->default_faults)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_DEFAULT_FAILURES,
+			 atomic_long_read(&s->default_failures)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_REDELIVERED, atomic_long_read(&s->redelivered)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -340,9 +476,14 @@ int extpager_nl_ready_doit(struct sk_buff *skb, struct genl_info *info)
 		obj->may_cache = nla_get_u8(info->attrs[EXTPAGER_A_OBJECT_MAY_CACHE]);
 	if (info->attrs[EXTPAGER_A_OBJECT_CLUSTER])
 		obj->cluster = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_CLUSTER]);
+	if (info->attrs[EXTPAGER_A_OBJECT_RESIDENT_LIMIT])
+		WRITE_ONCE(obj->resident_limit,
+			   nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_RESIDENT_LIMIT]));
 	obj->ready = true;
 	wake_up_all(&obj->wait);
 	mutex_unlock(&obj->lock);
+	extpager_limit_resident(obj);
+	extpager_manager_answers(obj);
 	return 0;
 }
 
@@ -372,11 +513,21 @@ static int extpager_copy_page(struct folio *folio, const struct nlattr *attr,
 	return left ? -EFAULT : 0;
 }
 
-static void extpager_supplied(struct folio *folio, bool readonly)
+/*
+ * @folio, locked, is filled: make it uptodate with the supply's flags.  A
+ * precious page is dirty at once, so that it is returned before it can be
+ * dropped, and its return says it is clean.
+ */
+static void extpager_supplied(struct extpager_object *obj, struct folio *folio,
+			      u32 flags)
 {
-	if (readonly)
+	if (flags & EXTPAGER_SUPPLY_FLAGS_READONLY)
 		folio_set_checked(folio);
 	folio_mark_uptodate(folio);
+	if ((flags & EXTPAGER_SUPPLY_FLAGS_PRECIOUS) &&
+	    !xa_is_err(xa_store(&obj->clean, folio->index, xa_mk_value(1),
+				GFP_KERNEL)))
+		folio_mark_dirty(folio);
 	folio_unlock(folio);
 }
 
@@ -430,7 +581,7 @@ static int extpager_copy_next(struct extpager_source *src, struct folio *folio,
 /* Answer request @id with the supply's pages; see extpager_claim(). */
 static int extpager_supply_request(struct extpager_object *obj, u32 id,
 				   pgoff_t index, unsigned int nr,
-				   struct extpager_source *src, bool readonly,
+				   struct extpager_source *src, u32 flags,
 				   struct netlink_ext_ack *extack)
 {
 	struct folio **folios;
@@ -451,7 +602,7 @@ static int extpager_supply_request(struct extpager_object *obj, u32 id,
 			extpager_fail_folios(obj, folios + i, index + i, nr - i, err);
 			break;
 		}
-		extpager_supplied(folios[i], readonly);
+		extpager_supplied(obj, folios[i], flags);
 	}
 	atomic_long_add(i, &obj->stats.supplies);
 	trace_extpager_supply(obj->id, id, index, i, 0);
@@ -463,7 +614,7 @@ out:
 /* An unsolicited supply: prefetch, leaving cached pages alone. */
 static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 			     unsigned int nr, struct extpager_source *src,
-			     bool readonly, unsigned int *skipped)
+			     u32 flags, unsigned int *skipped)
 {
 	struct inode *inode = &obj->vfs_inode;
 	struct address_space *mapping = inode->i_mapping;
@@ -498,7 +649,7 @@ static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 			err = -EEXIST;
 		filemap_invalidate_unlock_shared(mapping);
 		if (!err) {
-			extpager_supplied(folio, readonly);
+			extpager_supplied(obj, folio, flags);
 			supplied++;
 		} else if (err == -EEXIST) {
 			(*skipped)++;
@@ -523,9 +674,9 @@ int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
 	unsigned int nr, n_inline = 0, skipped = 0;
 	struct sk_buff *reply;
 	struct nlattr *attr;
-	bool readonly;
 	pgoff_t index;
 	void *hdr;
+	u32 flags;
 	u64 len;
 	int rem, err;
 
@@ -558,9 +709,8 @@ int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
 	err = extpager_nl_run(obj, info, len, &index, &nr);
 	if (err)
 		return err;
-	readonly = info->attrs[EXTPAGER_A_OBJECT_FLAGS] &&
-		   (nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_FLAGS]) &
-		    EXTPAGER_SUPPLY_FLAGS_READONLY);
+	attr = info->attrs[EXTPAGER_A_OBJECT_FLAGS];
+	flags = attr ? nla_get_u32(attr) : 0;
 
 	if (addr) {
 		src.uaddr = u64_to_user_ptr(nla_get_uint(addr));
@@ -573,14 +723,18 @@ int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	/* An answer has nothing to report but failure: that is the ack's. */
-	if (req_attr)
-		return extpager_supply_request(obj, nla_get_u32(req_attr), index, nr,
-					       &src, readonly, info->extack);
+	if (req_attr) {
+		err = extpager_supply_request(obj, nla_get_u32(req_attr), index, nr,
+					      &src, flags, info->extack);
+		extpager_limit_resident(obj);
+		return err;
+	}
 
 	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
-	err = extpager_prefetch(obj, index, nr, &src, readonly, &skipped);
+	err = extpager_prefetch(obj, index, nr, &src, flags, &skipped);
+	extpager_limit_resident(obj);
 	if (err) {
 		nlmsg_free(reply);
 		return err;
@@ -640,8 +794,9 @@ int extpager_nl_data_unavailable_doit(struct sk_buff *skb, struct genl_info *inf
 		return PTR_ERR(folios);
 	for (i = 0; i < nr; i++) {
 		folio_zero_range(folios[i], 0, PAGE_SIZE);
-		extpager_supplied(folios[i], false);
+		extpager_supplied(obj, folios[i], 0);
 	}
+	extpager_limit_resident(obj);
 	atomic_long_add(nr, &obj->stats.zero_fills);
 	trace_extpager_zero_fill(obj->id, id, index, nr, 0);
 	kfree(folios);
@@ -701,6 +856,35 @@ int extpager_nl_return_ack_doit(struct sk_buff *skb, struct genl_info *info)
 				  error ? -(int)nla_get_u32(error) : 0);
 	if (err)
 		NL_SET_ERR_MSG_FMT(info->extack,
-				   "return %u is not pending: acknowledged or failed", id);
+				   "return %u is not pending: acknowledged, or timed out into the default pager",
+				   id);
+	/* Even a late answer: the manager is back, give it what is held. */
+	extpager_manager_answers(info->user_ptr[0]);
+	/* Acknowledged pages are clean: the resident limit can drop them. */
+	extpager_limit_resident(info->user_ptr[0]);
 	return err;
+}
+
+int extpager_nl_lock_request_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct extpager_object *obj = info->user_ptr[0];
+	struct nlattr *should_return = info->attrs[EXTPAGER_A_OBJECT_SHOULD_RETURN];
+	struct nlattr *flags = info->attrs[EXTPAGER_A_OBJECT_LOCK_FLAGS];
+	pgoff_t first, last;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_LENGTH))
+		return -EINVAL;
+	err = extpager_nl_range(obj, info,
+				nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_LENGTH]),
+				&first, &last);
+	if (err)
+		return err;
+	return extpager_lock_request(obj,
+				     nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]),
+				     first, last,
+				     should_return ? nla_get_u32(should_return) :
+						     EXTPAGER_SHOULD_RETURN_NONE,
+				     flags ? nla_get_u32(flags) : 0, info->extack);
 }

@@ -47,6 +47,7 @@ static struct inode *extpager_alloc_inode(struct super_block *sb)
 	obj->may_cache = true;
 	obj->cluster = 1;
 	extpager_object_init_requests(obj);
+	extpager_pageout_init(obj);
 	return &obj->vfs_inode;
 }
 
@@ -81,12 +82,19 @@ static void extpager_unbind(struct extpager_object *obj, u8 cmd)
 static void extpager_evict_inode(struct inode *inode)
 {
 	struct extpager_object *obj = EXTPAGER_OBJ(inode);
+	bool managed;
 
 	if (obj->id) {
 		mutex_lock(&obj->lock);
 		obj->dying = true;
+		managed = obj->manager;
 		mutex_unlock(&obj->lock);
+		cancel_work_sync(&obj->redeliver_work);
+		cancel_work_sync(&obj->shrink_work);
 		extpager_fail_all(obj);		/* returns in flight go again */
+		/* The default pager's pages too: they are the manager's. */
+		if (managed)
+			extpager_redeliver_range(obj, 0, ULONG_MAX);
 		filemap_fdatawrite(&inode->i_data);
 		cancel_delayed_work_sync(&obj->timeout_work);
 	}
@@ -95,6 +103,7 @@ static void extpager_evict_inode(struct inode *inode)
 	if (!obj->id)
 		return;
 
+	extpager_pageout_exit(obj);
 	extpager_unbind(obj, EXTPAGER_CMD_TERMINATE);
 	extpager_free_requests(obj);
 	xa_erase(&extpager_objects, obj->id);
@@ -143,12 +152,22 @@ static int extpager_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /*
- * fsync and msync(MS_SYNC): return the dirty pages and wait until the
- * manager has acknowledged them, reporting a store it refused.
+ * fsync and msync(MS_SYNC): return the dirty pages, those the default
+ * pager holds included, and wait until the manager has acknowledged them.
+ * Reports a store the manager refused, and -EIO if pages stay with the
+ * default pager (the manager did not answer in time, or is gone).
  */
 static int extpager_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
-	return file_write_and_wait_range(file, start, end);
+	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
+	pgoff_t first = start >> PAGE_SHIFT, last = end >> PAGE_SHIFT;
+	int err;
+
+	extpager_redeliver_range(obj, first, last);
+	err = file_write_and_wait_range(file, start, end);
+	if (!err && extpager_held_in(obj, first, last))
+		err = -EIO;
+	return err;
 }
 
 static const struct file_operations extpager_fops = {
@@ -357,6 +376,75 @@ void extpager_object_destroy(struct extpager_object *obj)
 	filemap_invalidate_lock(inode->i_mapping);
 	truncate_setsize(inode, 0);
 	filemap_invalidate_unlock(inode->i_mapping);
+	/* The manager asked: this is the one way held pages are dropped. */
+	flush_work(&obj->default_work);
+	extpager_discard_held(obj);
+}
+
+/*
+ * OBJECT_ADOPT: bind orphaned @obj to the socket that sent @info and open a
+ * file for it, which takes over the caller's reference to @obj.
+ */
+struct file *extpager_object_adopt(struct extpager_object *obj,
+				   const struct genl_info *info)
+{
+	struct extpager_manager *mgr;
+	struct file *file;
+	int err = 0;
+
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(&obj->vfs_inode, extpager_mnt, "[extpager]",
+				 O_RDWR, &extpager_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		return file;
+	}
+	mutex_lock(&extpager_managers_lock);
+	mutex_lock(&obj->lock);
+	if (obj->destroyed) {
+		NL_SET_ERR_MSG_FMT(info->extack, "object %u is destroyed", obj->id);
+		err = -ENOENT;
+	} else if (obj->manager) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "object %u has a manager: only orphans can be adopted",
+				   obj->id);
+		err = -EBUSY;
+	}
+	mutex_unlock(&obj->lock);
+	mgr = err ? NULL : extpager_manager(info);
+	if (!err && !mgr)
+		err = -ENOMEM;
+	if (err) {
+		mutex_unlock(&extpager_managers_lock);
+		ihold(&obj->vfs_inode);		/* the caller's, again */
+		fput(file);
+		return ERR_PTR(err);
+	}
+	mutex_lock(&obj->lock);
+	obj->manager = mgr;
+	obj->portid = info->snd_portid;
+	obj->net = genl_info_net(info);
+	obj->ready = false;		/* the new manager answers INIT first */
+	obj->init_sent = false;
+	mutex_unlock(&obj->lock);
+	list_add_tail(&obj->manager_node, &mgr->objects);
+	mutex_unlock(&extpager_managers_lock);
+	return file;
+}
+
+/*
+ * The adopting manager has its reply: INIT if the object is mapped, then
+ * every dirty page, cached or held by the default pager, goes back to it.
+ */
+void extpager_object_adopted(struct extpager_object *obj)
+{
+	mutex_lock(&obj->lock);
+	if (!obj->init_sent && obj->manager && atomic_read(&obj->mappings)) {
+		obj->init_sent = true;
+		extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
+	}
+	mutex_unlock(&obj->lock);
+	queue_work(system_unbound_wq, &obj->redeliver_work);
 }
 
 static void extpager_object_init_once(void *p)

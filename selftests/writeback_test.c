@@ -34,7 +34,8 @@ static int store_read(struct pager *pager, uint64_t offset, size_t len, void *bu
 	return 0;
 }
 
-static int store_write(struct pager *pager, uint64_t offset, size_t len, const void *data)
+static int store_write(struct pager *pager, uint64_t offset, size_t len, const void *data,
+		       unsigned int flags)
 {
 	struct store *s = pager_priv(pager);
 

@@ -24,9 +24,49 @@ enum extpager_access {
  * @EXTPAGER_SUPPLY_FLAGS_READONLY: The pages are locked against writing: the
  *   first write through a shared mapping sends data-unlock and waits for the
  *   manager.
+ * @EXTPAGER_SUPPLY_FLAGS_PRECIOUS: The manager keeps no copy: the pages are
+ *   returned (data-return with the clean flag) before they are dropped, even
+ *   if unmodified.
  */
 enum extpager_supply_flags {
 	EXTPAGER_SUPPLY_FLAGS_READONLY = 1,
+	EXTPAGER_SUPPLY_FLAGS_PRECIOUS = 2,
+};
+
+/**
+ * enum extpager_return_flags
+ * @EXTPAGER_RETURN_FLAGS_CLEAN: The pages were not modified since they were
+ *   supplied: they come back because they are precious or a lock-request asked
+ *   for all.
+ */
+enum extpager_return_flags {
+	EXTPAGER_RETURN_FLAGS_CLEAN = 1,
+};
+
+/**
+ * enum extpager_should_return - What a lock-request returns from its range.
+ * @EXTPAGER_SHOULD_RETURN_DIRTY: Modified pages, and those the default pager
+ *   holds.
+ * @EXTPAGER_SHOULD_RETURN_ALL: Every resident page, the unmodified ones with
+ *   the clean flag.
+ */
+enum extpager_should_return {
+	EXTPAGER_SHOULD_RETURN_NONE,
+	EXTPAGER_SHOULD_RETURN_DIRTY,
+	EXTPAGER_SHOULD_RETURN_ALL,
+};
+
+/**
+ * enum extpager_lock_flags
+ * @EXTPAGER_LOCK_FLAGS_FLUSH: Drop the range's pages from memory once
+ *   returned. Modified pages that were not returned stay: a flush never
+ *   discards data.
+ * @EXTPAGER_LOCK_FLAGS_WRITE_PROTECT: Lock the range's pages against writing,
+ *   as if supplied with the readonly flag: the next write sends data-unlock.
+ */
+enum extpager_lock_flags {
+	EXTPAGER_LOCK_FLAGS_FLUSH = 1,
+	EXTPAGER_LOCK_FLAGS_WRITE_PROTECT = 2,
 };
 
 enum {
@@ -51,6 +91,11 @@ enum {
 	EXTPAGER_A_OBJECT_RESIDENT,
 	EXTPAGER_A_OBJECT_MAPPINGS,
 	EXTPAGER_A_OBJECT_STATS,
+	EXTPAGER_A_OBJECT_RETURN_FLAGS,
+	EXTPAGER_A_OBJECT_SHOULD_RETURN,
+	EXTPAGER_A_OBJECT_LOCK_FLAGS,
+	EXTPAGER_A_OBJECT_RESIDENT_LIMIT,
+	EXTPAGER_A_OBJECT_HELD,
 
 	__EXTPAGER_A_OBJECT_MAX,
 	EXTPAGER_A_OBJECT_MAX = (__EXTPAGER_A_OBJECT_MAX - 1)
@@ -67,6 +112,10 @@ enum {
 	EXTPAGER_A_STATS_UNLOCKS,
 	EXTPAGER_A_STATS_RETURNS,
 	EXTPAGER_A_STATS_RETURN_FAILURES,
+	EXTPAGER_A_STATS_DEFAULTED,
+	EXTPAGER_A_STATS_DEFAULT_FAULTS,
+	EXTPAGER_A_STATS_DEFAULT_FAILURES,
+	EXTPAGER_A_STATS_REDELIVERED,
 
 	__EXTPAGER_A_STATS_MAX,
 	EXTPAGER_A_STATS_MAX = (__EXTPAGER_A_STATS_MAX - 1)
@@ -87,6 +136,9 @@ enum {
 	EXTPAGER_CMD_TERMINATE,
 	EXTPAGER_CMD_DATA_RETURN,
 	EXTPAGER_CMD_RETURN_ACK,
+	EXTPAGER_CMD_LOCK_REQUEST,
+	EXTPAGER_CMD_LOCK_COMPLETED,
+	EXTPAGER_CMD_OBJECT_ADOPT,
 
 	__EXTPAGER_CMD_MAX,
 	EXTPAGER_CMD_MAX = (__EXTPAGER_CMD_MAX - 1)

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paging data out: the default pager, lock requests and the resident limit.
+ *
+ * The default pager is what keeps a slow or dead manager from holding
+ * memory hostage or losing data.  A return the manager does not acknowledge
+ * in time, that cannot be sent, or whose manager is gone moves its pages
+ * into a shmem file of the object's own, the store: the page-cache folios
+ * become clean and reclaimable, and the store's pages can go to swap.  A
+ * fault on a held page is served from the store, and the page is dirty
+ * again; when a manager answers again (or adopts the object), the held
+ * pages are brought back the same way and written back to it.  Held pages
+ * are still the manager's data: nothing here ever drops them, except
+ * OBJECT_DESTROY.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bvec.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/netlink.h>
+
+#include "extpager.h"
+#include "genl.h"
+#include "trace.h"
+
+/* Pages redelivered between two waits for their returns. */
+#define EXTPAGER_REDELIVER_BATCH	EXTPAGER_MAX_RUN
+
+static void extpager_default_fn(struct work_struct *work);
+static void extpager_redeliver_fn(struct work_struct *work);
+static void extpager_shrink_fn(struct work_struct *work);
+
+void extpager_pageout_init(struct extpager_object *obj)
+{
+	xa_init(&obj->held);
+	xa_init(&obj->clean);
+	INIT_LIST_HEAD(&obj->to_default);
+	INIT_WORK(&obj->default_work, extpager_default_fn);
+	INIT_WORK(&obj->redeliver_work, extpager_redeliver_fn);
+	INIT_WORK(&obj->shrink_work, extpager_shrink_fn);
+}
+
+/* The object is being evicted: its page cache is gone, and so is @held's use. */
+void extpager_pageout_exit(struct extpager_object *obj)
+{
+	cancel_work_sync(&obj->redeliver_work);
+	cancel_work_sync(&obj->shrink_work);
+	flush_work(&obj->default_work);
+	extpager_discard_held(obj);
+	xa_destroy(&obj->clean);
+	if (obj->store)
+		fput(obj->store);
+	obj->store = NULL;
+}
+
+/* Drop everything the default pager holds for @obj (OBJECT_DESTROY). */
+void extpager_discard_held(struct extpager_object *obj)
+{
+	unsigned long n = 0, index;
+	void *entry;
+
+	xa_for_each(&obj->held, index, entry) {
+		xa_erase(&obj->held, index);
+		n++;
+	}
+	atomic_long_sub(n, &default_pager_pages);
+	atomic_long_sub(n, &obj->nr_held);
+	if (n && obj->store)
+		shmem_truncate_range(file_inode(obj->store), 0, -1);
+}
+
+/* Forget the store's copy of page @index.  Under its folio lock. */
+static void extpager_drop_held(struct extpager_object *obj, pgoff_t index)
+{
+	loff_t pos = (loff_t)index << PAGE_SHIFT;
+
+	xa_erase(&obj->held, index);
+	shmem_truncate_range(file_inode(obj->store), pos, pos + PAGE_SIZE - 1);
+	atomic_long_dec(&default_pager_pages);
+	atomic_long_dec(&obj->nr_held);
+}
+
+static struct file *extpager_store(struct extpager_object *obj)
+{
+	struct file *store;
+
+	mutex_lock(&obj->lock);
+	store = obj->store;
+	mutex_unlock(&obj->lock);
+	if (store)
+		return store;
+	/* Sized as the object; VM_NORESERVE: pages are charged as written. */
+	store = shmem_kernel_file_setup("extpager-default",
+					i_size_read(&obj->vfs_inode), VM_NORESERVE);
+	if (IS_ERR(store))
+		return store;
+	mutex_lock(&obj->lock);
+	if (!obj->store) {
+		obj->store = store;
+		store = NULL;
+	}
+	mutex_unlock(&obj->lock);
+	if (store)
+		fput(store);
+	return obj->store;
+}
+
+/*
+ * Copy return @req's pages into the store and end their writeback: they are
+ * clean in the page cache, and held.  A page the store cannot take (its
+ * limit, no memory) stays dirty, and fsync reports it.
+ */
+static void extpager_hold(struct extpager_object *obj,
+			  struct extpager_request *req)
+{
+	struct bio_vec bvec[EXTPAGER_RETURN_PAGES];
+	loff_t pos = (loff_t)req->index << PAGE_SHIFT;
+	unsigned int i, stored = 0;
+	struct iov_iter iter;
+	struct file *store;
+	ssize_t ret = -ENOSPC;
+
+	if (atomic_long_add_return(req->nr, &default_pager_pages) >
+	    READ_ONCE(default_pager_max_pages))
+		goto out;
+	store = extpager_store(obj);
+	if (IS_ERR(store)) {
+		ret = PTR_ERR(store);
+		goto out;
+	}
+	for (i = 0; i < req->nr; i++)
+		bvec_set_folio(&bvec[i], req->folios[i], PAGE_SIZE, 0);
+	iov_iter_bvec(&iter, ITER_SOURCE, bvec, req->nr, req->nr * PAGE_SIZE);
+	ret = vfs_iter_write(store, &iter, &pos, 0);
+	if (ret > 0)
+		stored = ret >> PAGE_SHIFT;
+out:
+	atomic_long_sub(req->nr - stored, &default_pager_pages);
+	for (i = 0; i < req->nr; i++) {
+		struct folio *folio = req->folios[i];
+		void *old = NULL;
+
+		/* Still under writeback: no fault or redelivery can race. */
+		if (i < stored)
+			old = xa_store(&obj->held, folio->index, xa_mk_value(1),
+				       GFP_KERNEL);
+		if (i < stored && !xa_is_err(old)) {
+			if (old)	/* held before: counted once */
+				atomic_long_dec(&default_pager_pages);
+			else
+				atomic_long_inc(&obj->nr_held);
+			xa_erase(&obj->clean, folio->index);
+			atomic_long_inc(&obj->stats.defaulted);
+		} else {
+			if (i < stored)
+				atomic_long_dec(&default_pager_pages);
+			folio_mark_dirty(folio);
+			atomic_long_inc(&obj->stats.default_failures);
+		}
+		folio_end_writeback(folio);
+	}
+	if (stored < req->nr) {
+		pr_warn_ratelimited("object %u: the default pager could not take %u dirty pages (%zd): they stay in memory\n",
+				    obj->id, req->nr - stored, ret < 0 ? ret : -ENOSPC);
+		mapping_set_error(obj->vfs_inode.i_mapping, -ENOSPC);
+	}
+}
+
+static void extpager_default_fn(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(work, struct extpager_object,
+						   default_work);
+	struct extpager_request *req, *tmp;
+	LIST_HEAD(list);
+
+	mutex_lock(&obj->lock);
+	list_splice_init(&obj->to_default, &list);
+	mutex_unlock(&obj->lock);
+	list_for_each_entry_safe(req, tmp, &list, deadline_node) {
+		extpager_hold(obj, req);
+		kfree(req);
+	}
+}
+
+/*
+ * Hand return @req, whose folios are in writeback, to the default pager.
+ * Writing to shmem allocates and may sleep long: it happens in a worker,
+ * never in the writeback or reclaim that sent the return.  No error is
+ * recorded: fsync redelivers held pages, and fails only if they stay held.
+ * Consumes @req.
+ */
+void extpager_to_default(struct extpager_object *obj,
+			 struct extpager_request *req)
+{
+	mutex_lock(&obj->lock);
+	list_add_tail(&req->deadline_node, &obj->to_default);
+	mutex_unlock(&obj->lock);
+	queue_work(system_unbound_wq, &obj->default_work);
+}
+
+/*
+ * If the default pager holds locked @folio's page, fill the folio from it
+ * and drop the store's copy: the page is dirty again, to be returned.
+ * Returns 1 if it did, 0 if the page is not held, or -errno.
+ */
+int extpager_unhold(struct extpager_object *obj, struct folio *folio)
+{
+	loff_t pos = (loff_t)folio->index << PAGE_SHIFT;
+	struct iov_iter iter;
+	struct bio_vec bvec;
+	struct file *store;
+	ssize_t ret;
+
+	if (!xa_load(&obj->held, folio->index))
+		return 0;
+	mutex_lock(&obj->lock);
+	store = obj->store;	/* set before any page was held */
+	mutex_unlock(&obj->lock);
+	bvec_set_folio(&bvec, folio, PAGE_SIZE, 0);
+	iov_iter_bvec(&iter, ITER_DEST, &bvec, 1, PAGE_SIZE);
+	ret = vfs_iter_read(store, &iter, &pos, 0);
+	if (ret != PAGE_SIZE)
+		return ret < 0 ? ret : -EIO;
+	folio_mark_uptodate(folio);
+	folio_mark_dirty(folio);
+	extpager_drop_held(obj, folio->index);
+	return 1;
+}
+
+/*
+ * Bring the held pages in [first, last] back into the page cache, dirty,
+ * and return them, a batch at a time so that memory use stays bounded.
+ * Each batch waits for its returns (return_timeout_ms at most: a return
+ * that fails goes back to the default pager).  Returns the first error.
+ */
+int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
+			     pgoff_t last)
+{
+	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	pgoff_t index = first, at, done;
+	unsigned int n;
+	void *entry;
+	int err = 0, ret = 0;
+
+	while (index <= last && !err) {
+		n = 0;
+		xa_for_each_range(&obj->held, at, entry, index, last) {
+			struct folio *folio;
+
+			/* Against OBJECT_DESTROY's truncation, as prefetch. */
+			filemap_invalidate_lock_shared(mapping);
+			if (READ_ONCE(obj->destroyed))
+				folio = ERR_PTR(-ENOENT);
+			else
+				folio = filemap_grab_folio(mapping, at);
+			filemap_invalidate_unlock_shared(mapping);
+			if (IS_ERR(folio)) {
+				ret = PTR_ERR(folio);
+				break;
+			}
+			if (!xa_load(&obj->held, at)) {
+				ret = 0;	/* a fault took it meanwhile */
+			} else if (folio_test_uptodate(folio)) {
+				/* Written since it was held: the store's copy is stale. */
+				extpager_drop_held(obj, at);
+				folio_mark_dirty(folio);
+				ret = 1;
+			} else {
+				ret = extpager_unhold(obj, folio);
+			}
+			folio_unlock(folio);
+			folio_put(folio);
+			if (ret < 0)
+				break;
+			atomic_long_add(ret, &obj->stats.redelivered);
+			done = at;
+			if (++n == EXTPAGER_REDELIVER_BATCH)
+				break;
+		}
+		err = min(ret, 0);
+		if (!n)
+			break;
+		ret = filemap_write_and_wait_range(mapping, (loff_t)index << PAGE_SHIFT,
+						   ((loff_t)done << PAGE_SHIFT) + PAGE_SIZE - 1);
+		err = err ?: ret;
+		if (done == ULONG_MAX)
+			break;
+		index = done + 1;
+	}
+	return err;
+}
+
+/* Whether the default pager holds a page in [first, last]. */
+bool extpager_held_in(struct extpager_object *obj, pgoff_t first, pgoff_t last)
+{
+	return xa_find(&obj->held, &first, last, XA_PRESENT);
+}
+
+unsigned long extpager_nr_held(struct extpager_object *obj)
+{
+	return atomic_long_read(&obj->nr_held);
+}
+
+/* The manager answered: if the default pager holds pages, return them. */
+void extpager_manager_answers(struct extpager_object *obj)
+{
+	if (atomic_long_read(&obj->nr_held) && READ_ONCE(obj->manager))
+		queue_work(system_unbound_wq, &obj->redeliver_work);
+}
+
+/* A manager answers again, or adopted the object: return what is held. */
+static void extpager_redeliver_fn(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(work, struct extpager_object,
+						   redeliver_work);
+
+	extpager_redeliver_range(obj, 0, ULONG_MAX);
+	filemap_fdatawrite(obj->vfs_inode.i_mapping);
+}
+
+/* A lock request, worked through in the background. */
+struct extpager_lock {
+	struct work_struct work;
+	struct extpager_object *obj;	/* pinned */
+	u32 cookie;
+	pgoff_t first, last;
+	u32 should_return;
+	u32 flags;
+};
+
+/* Mark the clean pages in the range dirty and clean: SHOULD_RETURN_ALL. */
+static void extpager_mark_clean_for_return(struct extpager_object *obj,
+					   pgoff_t first, pgoff_t last)
+{
+	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = first;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, last, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			folio_lock(folio);
+			if (folio->mapping == mapping && folio_test_uptodate(folio) &&
+			    !folio_test_dirty(folio) &&
+			    !xa_is_err(xa_store(&obj->clean, folio->index,
+						xa_mk_value(1), GFP_KERNEL)))
+				folio_mark_dirty(folio);
+			folio_unlock(folio);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+}
+
+/* Lock the range's pages against writing: the next write asks the manager. */
+static void extpager_write_protect(struct extpager_object *obj, pgoff_t first,
+				   pgoff_t last)
+{
+	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	struct folio_batch fbatch;
+	pgoff_t index = first;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, last, &fbatch)) {
+		for (i = 0; i < folio_batch_count(&fbatch); i++)
+			folio_set_checked(fbatch.folios[i]);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	/* Writable PTEs go: the next write faults into ->page_mkwrite. */
+	unmap_mapping_pages(mapping, first, last - first + 1, false);
+}
+
+static void extpager_lock_fn(struct work_struct *work)
+{
+	struct extpager_lock *lock = container_of(work, struct extpager_lock, work);
+	struct extpager_object *obj = lock->obj;
+	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	loff_t start = (loff_t)lock->first << PAGE_SHIFT;
+	loff_t end = ((loff_t)lock->last << PAGE_SHIFT) + PAGE_SIZE - 1;
+	int err = 0, ret;
+
+	if (lock->flags & EXTPAGER_LOCK_FLAGS_WRITE_PROTECT)
+		extpager_write_protect(obj, lock->first, lock->last);
+	if (lock->should_return == EXTPAGER_SHOULD_RETURN_ALL)
+		extpager_mark_clean_for_return(obj, lock->first, lock->last);
+	if (lock->should_return != EXTPAGER_SHOULD_RETURN_NONE) {
+		err = extpager_redeliver_range(obj, lock->first, lock->last);
+		ret = filemap_write_and_wait_range(mapping, start, end);
+		err = err ?: ret;
+		if (!err && extpager_held_in(obj, lock->first, lock->last))
+			err = -EIO;	/* a return went to the default pager */
+	}
+	if (lock->flags & EXTPAGER_LOCK_FLAGS_FLUSH) {
+		/* -EBUSY: dirty pages stayed, as they must; not an error. */
+		ret = invalidate_inode_pages2_range(mapping, lock->first, lock->last);
+		if (ret != -EBUSY)
+			err = err ?: ret;
+	}
+
+	mutex_lock(&obj->lock);
+	obj->nr_locks--;
+	extpager_notify_lock_completed(obj, lock->cookie, lock->first,
+				       lock->last, err);
+	mutex_unlock(&obj->lock);
+	extpager_object_put(obj);
+	kfree(lock);
+}
+
+/*
+ * LOCK_REQUEST over pages [first, last].  It runs in a worker: its returns
+ * must be acknowledged by the very manager that sent it, which is waiting
+ * for this handler to finish.  At most max_requests per object at a time.
+ */
+int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first,
+			  pgoff_t last, u32 should_return, u32 flags,
+			  struct netlink_ext_ack *extack)
+{
+	struct extpager_lock *lock;
+
+	lock = kmalloc(sizeof(*lock), GFP_KERNEL);
+	if (!lock)
+		return -ENOMEM;
+	mutex_lock(&obj->lock);
+	if (obj->nr_locks >= READ_ONCE(max_requests)) {
+		mutex_unlock(&obj->lock);
+		kfree(lock);
+		NL_SET_ERR_MSG(extack, "max_requests lock requests are in progress already");
+		return -EBUSY;
+	}
+	obj->nr_locks++;
+	mutex_unlock(&obj->lock);
+
+	ihold(&obj->vfs_inode);
+	INIT_WORK(&lock->work, extpager_lock_fn);
+	lock->obj = obj;
+	lock->cookie = cookie;
+	lock->first = first;
+	lock->last = last;
+	lock->should_return = should_return;
+	lock->flags = flags;
+	queue_work(system_unbound_wq, &lock->work);
+	return 0;
+}
+
+/*
+ * Whether the CLOCK hand gives @folio a second chance: it was faulted on or
+ * written since the hand last passed.  Its mappings go, so that the next
+ * access faults and marks it again.
+ */
+static bool extpager_second_chance(struct address_space *mapping,
+				   struct folio *folio)
+{
+	if (!folio_test_clear_referenced(folio))
+		return false;
+	unmap_mapping_pages(mapping, folio->index, 1, false);
+	return true;
+}
+
+/* Start returning dirty pages [index, index + nr). */
+static void extpager_write_run(struct address_space *mapping, pgoff_t index,
+			       unsigned long nr)
+{
+	filemap_fdatawrite_range(mapping, (loff_t)index << PAGE_SHIFT,
+				 ((loff_t)(index + nr) << PAGE_SHIFT) - 1);
+}
+
+/*
+ * Evict down to the resident limit in second-chance (CLOCK) order, as the
+ * Mach pageout daemon does: clean pages are dropped, dirty ones returned
+ * (and dropped on a later pass, once acknowledged).  Two sweeps at most.
+ */
+static void extpager_shrink_fn(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(work, struct extpager_object,
+						   shrink_work);
+	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	unsigned long limit = READ_ONCE(obj->resident_limit);
+	unsigned long budget = 2 * mapping->nrpages;
+	pgoff_t index = obj->clock_hand, dirty = 0;
+	unsigned long nr_dirty = 0;
+	struct folio_batch fbatch;
+	bool wrapped = false;
+	unsigned int i;
+
+	folio_batch_init(&fbatch);
+	while (limit && mapping->nrpages > limit && budget) {
+		if (!filemap_get_folios(mapping, &index, ULONG_MAX, &fbatch)) {
+			if (wrapped)
+				break;
+			wrapped = true;
+			index = 0;
+			continue;
+		}
+		for (i = 0; i < folio_batch_count(&fbatch) && budget; i++, budget--) {
+			struct folio *folio = fbatch.folios[i];
+
+			obj->clock_hand = folio->index + 1;
+			if (mapping->nrpages <= limit)
+				break;
+			if (extpager_second_chance(mapping, folio))
+				continue;
+			if (folio_test_dirty(folio)) {
+				/* Returned as contiguous runs where they are. */
+				if (nr_dirty && folio->index != dirty + nr_dirty) {
+					extpager_write_run(mapping, dirty, nr_dirty);
+					nr_dirty = 0;
+				}
+				if (!nr_dirty)
+					dirty = folio->index;
+				nr_dirty++;
+				continue;
+			}
+			if (!folio_test_writeback(folio))
+				invalidate_inode_pages2_range(mapping, folio->index,
+							      folio->index);
+		}
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	if (nr_dirty)
+		extpager_write_run(mapping, dirty, nr_dirty);
+}
+
+/* Pages were added: enforce the object's resident limit, if it has one. */
+void extpager_limit_resident(struct extpager_object *obj)
+{
+	unsigned long limit = READ_ONCE(obj->resident_limit);
+
+	if (limit && obj->vfs_inode.i_mapping->nrpages > limit)
+		queue_work(system_unbound_wq, &obj->shrink_work);
+}

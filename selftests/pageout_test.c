@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paging out: the default pager (a stopped manager loses nothing, a killed
+ * one's object is adopted with every dirty page), precious pages, lock
+ * requests, and the resident limit.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "kselftest_harness.h"
+#include "helpers.h"
+
+/*
+ * A manager's store, in memory shared across fork(): what a manager process
+ * stored survives it, as a file would.
+ */
+struct shstore {
+	size_t size;
+	int fail;			/* errno for returns, 0 to store */
+	unsigned int precious;		/* supply with PAGER_PRECIOUS */
+	unsigned int delay_ms;		/* before each store */
+	atomic_int writes;		/* write callbacks */
+	atomic_int clean_writes;	/* of which PAGER_CLEAN */
+	atomic_int unlocks;
+	atomic_int stored_pages;
+	char data[];
+};
+
+static struct shstore *shstore_new(size_t size, uint64_t seed)
+{
+	struct shstore *s = mmap(NULL, sizeof(*s) + size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (s == MAP_FAILED)
+		return NULL;
+	s->size = size;
+	fill_pattern(s->data, seed, 0, size);
+	return s;
+}
+
+static int sh_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
+		   enum pager_access access, unsigned int *flags)
+{
+	struct shstore *s = pager_priv(pager);
+
+	memcpy(buf, s->data + offset, len);
+	if (s->precious)
+		*flags |= PAGER_PRECIOUS;
+	return 0;
+}
+
+static int sh_write(struct pager *pager, uint64_t offset, size_t len,
+		    const void *data, unsigned int flags)
+{
+	struct shstore *s = pager_priv(pager);
+
+	if (s->delay_ms)
+		usleep(s->delay_ms * 1000);
+	if (s->fail)
+		return -s->fail;
+	memcpy(s->data + offset, data, len);
+	atomic_fetch_add(&s->stored_pages, len / PAGE);
+	if (flags & PAGER_CLEAN)
+		atomic_fetch_add(&s->clean_writes, 1);
+	atomic_fetch_add(&s->writes, 1);
+	return 0;
+}
+
+static int sh_unlock(struct pager *pager, uint64_t offset, size_t len)
+{
+	struct shstore *s = pager_priv(pager);
+
+	atomic_fetch_add(&s->unlocks, 1);
+	return 0;
+}
+
+static const struct pager_ops sh_ops = {
+	.read	= sh_read,
+	.write	= sh_write,
+	.unlock	= sh_unlock,
+};
+
+/*
+ * A manager in a process of its own, to stop or kill: it creates an object
+ * of @s->size bytes, passes its fd and id back, and serves it.
+ */
+static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
+{
+	struct pager_attr attr = { .cluster = 16 };
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		struct pager_conn *conn;
+		struct pager *pager;
+		uint32_t myid;
+
+		close(sv[0]);
+		if (pager_conn_open(&conn) ||
+		    pager_create(conn, s->size, &sh_ops, &attr, s, &pager))
+			_exit(2);
+		myid = pager_id(pager);
+		if (send_fd(sv[1], pager_fd(pager)) ||
+		    write(sv[1], &myid, sizeof(myid)) != sizeof(myid))
+			_exit(3);
+		close(pager_fd(pager));
+		_exit(pager_serve(conn) ? 4 : 0);
+	}
+	close(sv[1]);
+	*fd = recv_fd(sv[0]);
+	if (*fd < 0 || read(sv[0], id, sizeof(*id)) != sizeof(*id)) {
+		close(sv[0]);
+		return -1;
+	}
+	close(sv[0]);
+	return pid;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Wait up to @secs for the default pager to hold nothing. */
+static long wait_default_pager_empty(int secs)
+{
+	long held = -1;
+	int i;
+
+	for (i = 0; i < secs * 10; i++) {
+		held = param_get("default_pager_pages");
+		if (!held)
+			break;
+		usleep(100 * 1000);
+	}
+	return held;
+}
+
+static long sysctl_get(const char *name)
+{
+	char path[128], buf[32] = "";
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/vm/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = 0;
+	if (fd >= 0)
+		close(fd);
+	return atol(buf);
+}
+
+static int sysctl_set(const char *name, long value)
+{
+	char path[128], text[32];
+
+	snprintf(path, sizeof(path), "/proc/sys/vm/%s", name);
+	snprintf(text, sizeof(text), "%ld", value);
+	return write_file(path, text);
+}
+
+FIXTURE(po) {
+	long return_timeout_ms, dirty_bytes, dirty_background_bytes;
+};
+
+FIXTURE_SETUP(po)
+{
+	self->return_timeout_ms = param_get("return_timeout_ms");
+	self->dirty_bytes = sysctl_get("dirty_bytes");
+	self->dirty_background_bytes = sysctl_get("dirty_background_bytes");
+}
+
+FIXTURE_TEARDOWN(po)
+{
+	param_set("return_timeout_ms", self->return_timeout_ms);
+	/* Setting the _bytes knobs to 0 gives the _ratio ones back. */
+	sysctl_set("dirty_bytes", self->dirty_bytes);
+	sysctl_set("dirty_background_bytes", self->dirty_background_bytes);
+	if (!self->dirty_bytes)
+		sysctl_set("dirty_ratio", 20);
+	if (!self->dirty_background_bytes)
+		sysctl_set("dirty_background_ratio", 10);
+}
+
+/*
+ * A manager stopped while a client writes eight times the dirty limit:
+ * the writer is throttled while returns wait, they time out into the
+ * default pager, so the writer finishes; after SIGCONT the held pages are
+ * redelivered, and the store has every byte.
+ */
+TEST_F_TIMEOUT(po, a_stopped_manager_loses_nothing, 300)
+{
+	const size_t size = 8 << 20;
+	struct shstore *s;
+	uint32_t id;
+	pid_t mgr;
+	char *p;
+	int fd;
+
+	s = shstore_new(size, 20);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, param_set("return_timeout_ms", 500));
+	mgr = spawn_manager(s, &fd, &id);
+	ASSERT_LT(0, mgr);
+
+	/* Every page cached first: a stopped manager supplies nothing. */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, 20, 0, size));
+	ASSERT_EQ(0, sysctl_set("dirty_background_bytes", 256 << 10));
+	ASSERT_EQ(0, sysctl_set("dirty_bytes", 1 << 20));
+	ASSERT_EQ(0, kill(mgr, SIGSTOP));
+	fill_pattern(p, 21, 0, size);
+	EXPECT_LT(0, param_get("default_pager_pages"))
+		TH_LOG("nothing went to the default pager");
+	EXPECT_EQ(0, atomic_load(&s->writes));	/* it was stopped */
+
+	ASSERT_EQ(0, kill(mgr, SIGCONT));
+	EXPECT_EQ(0, wait_default_pager_empty(120));
+	EXPECT_EQ(0, msync(p, size, MS_SYNC));
+	EXPECT_TRUE(check_pattern(s->data, 21, 0, size));
+	EXPECT_TRUE(check_pattern(p, 21, 0, size));
+	munmap(p, size);
+	close(fd);
+	waitpid(mgr, NULL, 0);
+}
+
+/*
+ * A manager killed while it stores returns: its object is orphaned, a
+ * second manager adopts it and receives every page the first did not
+ * store, from the page cache and the default pager alike.
+ */
+TEST_F_TIMEOUT(po, a_killed_manager_s_object_is_adopted_with_every_dirty_page, 120)
+{
+	const size_t size = 4 << 20;
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct pager_stats st;
+	struct shstore *s;
+	pthread_t server;
+	uint32_t id;
+	int fd;
+	pid_t mgr;
+	char *p;
+
+	s = shstore_new(size, 30);
+	ASSERT_NE(NULL, s);
+	s->delay_ms = 20;
+	mgr = spawn_manager(s, &fd, &id);
+	ASSERT_LT(0, mgr);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	fill_pattern(p, 31, 0, size);
+	/* Start the returns, and kill the manager while they arrive. */
+	ASSERT_EQ(0, sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE));
+	while (!atomic_load(&s->writes))
+		usleep(1000);
+	ASSERT_EQ(0, kill(mgr, SIGKILL));
+	waitpid(mgr, NULL, 0);
+	/* It died with pages still to store. */
+	EXPECT_GT(size / PAGE, atomic_load(&s->stored_pages));
+
+	s->delay_ms = 0;
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_adopt(conn, id, &sh_ops, NULL, s, &pager));
+	EXPECT_EQ(id, pager_id(pager));
+	EXPECT_LE(0, pager_fd(pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	/* Adopted: it cannot be adopted again while managed. */
+	{
+		struct pager_conn *c2;
+		struct pager *again;
+
+		ASSERT_EQ(0, pager_conn_open(&c2));
+		EXPECT_EQ(-EBUSY, pager_adopt(c2, id, &sh_ops, NULL, s, &again));
+		EXPECT_NE(NULL, strstr(pager_conn_error(), "has a manager"));
+		pager_conn_close(c2);
+	}
+	EXPECT_EQ(0, msync(p, size, MS_SYNC));
+	EXPECT_TRUE(check_pattern(s->data, 31, 0, size));
+	ASSERT_EQ(0, pager_stats(pager, &st));
+	EXPECT_EQ(0, st.held);
+	EXPECT_EQ(0, wait_default_pager_empty(10));
+	/* The new manager serves faults too. */
+	ASSERT_EQ(0, pager_flush(pager, 0, 0));
+	EXPECT_TRUE(check_pattern(p, 31, 0, size));
+	munmap(p, size);
+	close(fd);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+}
+
+FIXTURE(lock) {
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct shstore *s;
+	pthread_t server;
+	char *map;
+	size_t size;
+};
+
+FIXTURE_SETUP(lock)
+{
+	self->size = 64 * PAGE;
+	self->s = shstore_new(self->size, 40);
+	ASSERT_NE(NULL, self->s);
+	ASSERT_EQ(0, pager_conn_open(&self->conn));
+	ASSERT_EQ(0, pager_create(self->conn, self->size, &sh_ops, NULL, self->s,
+				  &self->pager));
+	ASSERT_EQ(0, pthread_create(&self->server, NULL, serve_thread, self->conn));
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 pager_fd(self->pager), 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	/* Page 3 dirty, page 5 clean, both resident. */
+	memset(self->map + 3 * PAGE, 0x33, PAGE);
+	ASSERT_TRUE(check_pattern(self->map + 5 * PAGE, 40, 5 * PAGE, PAGE));
+}
+
+FIXTURE_TEARDOWN(lock)
+{
+	munmap(self->map, self->size);
+	close(pager_fd(self->pager));
+	pthread_join(self->server, NULL);
+	pager_conn_close(self->conn);
+}
+
+static uint64_t resident(struct pager *pager)
+{
+	struct pager_stats st;
+
+	return pager_stats(pager, &st) ? ~0ull : st.resident;
+}
+
+TEST_F(lock, sync_returns_the_dirty_pages_and_keeps_them)
+{
+	uint64_t before = resident(self->pager);
+
+	ASSERT_EQ(0, pager_sync(self->pager, 0, 0));
+	/* LOCK_COMPLETED came after the store. */
+	EXPECT_EQ(1, atomic_load(&self->s->writes));
+	EXPECT_EQ(0, atomic_load(&self->s->clean_writes));
+	EXPECT_EQ(0x33, self->s->data[3 * PAGE + 9]);
+	EXPECT_EQ(before, resident(self->pager));
+	/* Clean now: nothing more to return. */
+	ASSERT_EQ(0, pager_sync(self->pager, 0, self->size));
+	EXPECT_EQ(1, atomic_load(&self->s->writes));
+}
+
+TEST_F(lock, return_all_with_flush_returns_clean_pages_too_and_drops_them)
+{
+	ASSERT_EQ(0, pager_return(self->pager, 0, 0));
+	EXPECT_LE(2, atomic_load(&self->s->writes));
+	EXPECT_LE(1, atomic_load(&self->s->clean_writes));
+	EXPECT_EQ(0x33, self->s->data[3 * PAGE + 9]);
+	EXPECT_EQ(0, resident(self->pager));
+	/* And they come back from the manager. */
+	EXPECT_EQ(0x33, self->map[3 * PAGE + 9]);
+	EXPECT_TRUE(check_pattern(self->map + 5 * PAGE, 40, 5 * PAGE, PAGE));
+}
+
+TEST_F(lock, flush_without_return_drops_clean_pages_and_keeps_dirty_ones)
+{
+	struct pager_stats before, after;
+
+	ASSERT_EQ(0, pager_stats(self->pager, &before));
+	ASSERT_EQ(0, pager_flush(self->pager, 0, 0));
+	EXPECT_EQ(0, atomic_load(&self->s->writes));
+	EXPECT_EQ(1, resident(self->pager));	/* the dirty page */
+	EXPECT_EQ(0x33, self->map[3 * PAGE + 9]);
+	EXPECT_TRUE(check_pattern(self->map + 5 * PAGE, 40, 5 * PAGE, PAGE));
+	ASSERT_EQ(0, settled_stats(self->pager, &after));
+	EXPECT_LT(before.requests, after.requests);	/* page 5 asked again */
+}
+
+TEST_F(lock, write_protect_makes_the_next_write_ask_unlock)
+{
+	ASSERT_EQ(0, pager_lock_request(self->pager, 3 * PAGE, 3 * PAGE,
+					PAGER_RETURN_NONE, PAGER_LOCK_WRITE_PROTECT));
+	EXPECT_EQ(0, atomic_load(&self->s->unlocks));
+	self->map[5 * PAGE] = 1;
+	EXPECT_EQ(1, atomic_load(&self->s->unlocks));
+	self->map[5 * PAGE + 1] = 1;
+	EXPECT_EQ(1, atomic_load(&self->s->unlocks));
+	self->map[7 * PAGE] = 1;	/* outside the range */
+	EXPECT_EQ(1, atomic_load(&self->s->unlocks));
+}
+
+TEST_F(lock, a_refused_store_fails_the_sync)
+{
+	self->s->fail = EIO;
+	EXPECT_EQ(-EIO, pager_sync(self->pager, 0, 0));
+	self->s->fail = 0;
+	EXPECT_EQ(0, pager_sync(self->pager, 0, 0));
+	EXPECT_EQ(0x33, self->s->data[3 * PAGE + 9]);
+}
+
+TEST_F(lock, bad_ranges_are_refused_and_change_nothing)
+{
+	EXPECT_EQ(-ERANGE, pager_lock_request(self->pager, self->size, PAGE,
+					      PAGER_RETURN_DIRTY, 0));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "beyond the object's size"));
+	EXPECT_EQ(-ERANGE, pager_lock_request(self->pager, 0, self->size + PAGE,
+					      PAGER_RETURN_DIRTY, 0));
+	EXPECT_EQ(-EINVAL, pager_lock_request(self->pager, 1, PAGE,
+					      PAGER_RETURN_DIRTY, 0));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "not page aligned"));
+	EXPECT_EQ(-EINVAL, pager_lock_request(self->pager, 0, PAGE, 7, 0));
+	EXPECT_EQ(0, atomic_load(&self->s->writes));
+	EXPECT_EQ(2, resident(self->pager));
+}
+
+/* Precious pages come back, marked clean, before they are dropped. */
+TEST_F(lock, precious_pages_are_returned_even_when_clean)
+{
+	munmap(self->map, self->size);
+	self->map = mmap(NULL, self->size, PROT_READ, MAP_SHARED,
+			 pager_fd(self->pager), 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+	self->s->precious = 1;
+	ASSERT_TRUE(check_pattern(self->map + 20 * PAGE, 40, 20 * PAGE, PAGE));
+	memset(self->s->data + 20 * PAGE, 0, PAGE);	/* "keeps no copy" */
+	munmap(self->map, self->size);
+	ASSERT_EQ(0, posix_fadvise(pager_fd(self->pager), 0, 0, POSIX_FADV_DONTNEED));
+	ASSERT_EQ(0, pager_sync(self->pager, 0, 0));	/* returns are in */
+	EXPECT_LE(1, atomic_load(&self->s->clean_writes));
+	EXPECT_TRUE(check_pattern(self->s->data + 20 * PAGE, 40, 20 * PAGE, PAGE));
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 pager_fd(self->pager), 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+/*
+ * With a resident limit of 64 pages, a client writes 512: the kernel
+ * evicts in CLOCK order and returns what it evicts; the manager holds every
+ * byte and the object ends within its limit.
+ */
+TEST(the_resident_limit_bounds_an_object)
+{
+	const size_t limit = 64, size = 8 * limit * PAGE;
+	struct pager_attr attr = { .cluster = 16, .resident_limit = limit };
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct pager_stats st;
+	struct shstore *s;
+	pthread_t server;
+	size_t off;
+	char *p;
+	int i;
+
+	s = shstore_new(size, 50);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, size, &sh_ops, &attr, s, &pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (off = 0; off < size; off += PAGE)
+		fill_pattern(p + off, 51, off, PAGE);
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, pager_stats(pager, &st));
+		if (st.resident <= limit)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_GE(limit, st.resident);
+	EXPECT_LE(size / PAGE - limit, st.returns) TH_LOG("evicted without returns");
+	EXPECT_EQ(0, msync(p, size, MS_SYNC));
+	EXPECT_TRUE(check_pattern(s->data, 51, 0, size));
+	EXPECT_TRUE(check_pattern(p, 51, 0, size));
+	munmap(p, size);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+}
+
+TEST(adoption_is_refused_to_others)
+{
+	long saved_unpriv = param_get("unprivileged");
+	struct shstore *s = shstore_new(PAGE, 60);
+	struct pager_conn *conn;
+	struct pager *pager;
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	EXPECT_EQ(-ENOENT, pager_adopt(conn, 0x7fffffff, &sh_ops, NULL, s, &pager));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "no object"));
+	ASSERT_EQ(0, pager_create(conn, PAGE, &sh_ops, NULL, s, &pager));
+
+	/* Orphan it: its creator's connection closes, the fd keeps it. */
+	{
+		int fd = dup(pager_fd(pager));
+		uint32_t id = pager_id(pager);
+
+		pager_conn_close(conn);
+		ASSERT_EQ(0, param_set("unprivileged", 1));
+		pid = fork();
+		if (!pid) {
+			struct pager_conn *c;
+			struct pager *mine;
+
+			if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+			    pager_conn_open(&c))
+				_exit(2);
+			_exit(pager_adopt(c, id, &sh_ops, NULL, s, &mine) == -EPERM &&
+			      strstr(pager_conn_error(), "another user") ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+		ASSERT_EQ(0, pager_conn_open(&conn));
+		EXPECT_EQ(0, pager_adopt(conn, id, &sh_ops, NULL, s, &pager));
+		close(pager_fd(pager));
+		close(fd);
+	}
+	pager_conn_close(conn);
+	EXPECT_EQ(0, param_set("unprivileged", saved_unpriv));
+}
+
+TEST_HARNESS_MAIN

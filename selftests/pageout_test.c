@@ -235,6 +235,20 @@ TEST_F_TIMEOUT(po, a_stopped_manager_loses_nothing, 300)
 	waitpid(mgr, NULL, 0);
 }
 
+/* Try to adopt @id on a connection of its own. */
+static int adopt_elsewhere(uint32_t id, struct shstore *s)
+{
+	struct pager_conn *conn;
+	struct pager *pager;
+	int err;
+
+	err = pager_conn_open(&conn);
+	if (!err)
+		err = pager_adopt(conn, id, &sh_ops, NULL, s, &pager);
+	pager_conn_close(conn);
+	return err;
+}
+
 /*
  * A manager killed while it stores returns: its object is orphaned, a
  * second manager adopts it and receives every page the first did not
@@ -277,15 +291,8 @@ TEST_F_TIMEOUT(po, a_killed_manager_s_object_is_adopted_with_every_dirty_page, 1
 	EXPECT_LE(0, pager_fd(pager));
 	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
 	/* Adopted: it cannot be adopted again while managed. */
-	{
-		struct pager_conn *c2;
-		struct pager *again;
-
-		ASSERT_EQ(0, pager_conn_open(&c2));
-		EXPECT_EQ(-EBUSY, pager_adopt(c2, id, &sh_ops, NULL, s, &again));
-		EXPECT_NE(NULL, strstr(pager_conn_error(), "has a manager"));
-		pager_conn_close(c2);
-	}
+	EXPECT_EQ(-EBUSY, adopt_elsewhere(id, s));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "has a manager"));
 	EXPECT_EQ(0, msync(p, size, MS_SYNC));
 	EXPECT_TRUE(check_pattern(s->data, 31, 0, size));
 	ASSERT_EQ(0, pager_stats(pager, &st));
@@ -490,7 +497,8 @@ TEST(adoption_is_refused_to_others)
 	struct shstore *s = shstore_new(PAGE, 60);
 	struct pager_conn *conn;
 	struct pager *pager;
-	int status;
+	int status, fd;
+	uint32_t id;
 	pid_t pid;
 
 	ASSERT_NE(NULL, s);
@@ -500,30 +508,27 @@ TEST(adoption_is_refused_to_others)
 	ASSERT_EQ(0, pager_create(conn, PAGE, &sh_ops, NULL, s, &pager));
 
 	/* Orphan it: its creator's connection closes, the fd keeps it. */
-	{
-		int fd = dup(pager_fd(pager));
-		uint32_t id = pager_id(pager);
+	fd = dup(pager_fd(pager));
+	id = pager_id(pager);
+	pager_conn_close(conn);
+	ASSERT_EQ(0, param_set("unprivileged", 1));
+	pid = fork();
+	if (!pid) {
+		struct pager_conn *c;
+		struct pager *mine;
 
-		pager_conn_close(conn);
-		ASSERT_EQ(0, param_set("unprivileged", 1));
-		pid = fork();
-		if (!pid) {
-			struct pager_conn *c;
-			struct pager *mine;
-
-			if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
-			    pager_conn_open(&c))
-				_exit(2);
-			_exit(pager_adopt(c, id, &sh_ops, NULL, s, &mine) == -EPERM &&
-			      strstr(pager_conn_error(), "another user") ? 0 : 1);
-		}
-		waitpid(pid, &status, 0);
-		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
-		ASSERT_EQ(0, pager_conn_open(&conn));
-		EXPECT_EQ(0, pager_adopt(conn, id, &sh_ops, NULL, s, &pager));
-		close(pager_fd(pager));
-		close(fd);
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534) ||
+		    pager_conn_open(&c))
+			_exit(2);
+		_exit(pager_adopt(c, id, &sh_ops, NULL, s, &mine) == -EPERM &&
+		      strstr(pager_conn_error(), "another user") ? 0 : 1);
 	}
+	waitpid(pid, &status, 0);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	EXPECT_EQ(0, pager_adopt(conn, id, &sh_ops, NULL, s, &pager));
+	close(pager_fd(pager));
+	close(fd);
 	pager_conn_close(conn);
 	EXPECT_EQ(0, param_set("unprivileged", saved_unpriv));
 }

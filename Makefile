@@ -79,7 +79,7 @@ build/libpager.pc: libpager/libpager.pc.in Makefile
 # --- daemons and selftests ----------------------------------------------------
 daemons: $(DAEMONS)
 
-build/daemons/%: daemons/%.c build/libpager.a
+build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
 

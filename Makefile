@@ -81,7 +81,10 @@ daemons: $(DAEMONS)
 
 build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread $(DAEMON_LIBS)
+
+# Only zpager needs a compressor.
+build/daemons/zpager: DAEMON_LIBS = $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4)
 
 selftests: $(SELFTESTS)
 

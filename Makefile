@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# extpager: the module, libpager, the daemons and the selftests.
+# extpager: the module, libpager, the daemons, the demo and the selftests.
 #
 #   make                 build everything (the module against Debian's 6.12)
 #   make KDIR=<tree>     build the module against another kernel tree
 #   make check           run the selftests in a VM on the stock kernel
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
+#   make demo            filepager and a client under memory pressure, in the VM
 #   make bench           fault benchmark in the VM: extpager, userfaultfd, tmpfs
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
 #   make lint            checkpatch, regen --check, the module with W=1 and C=1
@@ -36,13 +37,14 @@ LIBNL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 LIB_SRCS := $(wildcard libpager/*.c)
 LIB_OBJS := $(patsubst %.c,build/%.o,$(LIB_SRCS))
 DAEMONS := $(patsubst daemons/%.c,build/daemons/%,$(wildcard daemons/*.c))
+DEMOS := $(patsubst demo/%.c,build/demo/%,$(wildcard demo/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 
-.PHONY: all module libpager daemons selftests benches deps check check-debug \
-	bench checkpatch lint regen install clean
+.PHONY: all module libpager daemons demos selftests benches deps check check-debug \
+	bench demo checkpatch lint regen install clean
 
-all: module libpager daemons selftests benches
+all: module libpager daemons demos selftests benches
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -76,10 +78,19 @@ build/libpager.pc: libpager/libpager.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
 
-# --- daemons and selftests ----------------------------------------------------
+# --- daemons, the demo's client, selftests ------------------------------------
 daemons: $(DAEMONS)
 
-build/daemons/%: daemons/%.c build/libpager.a
+build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread $(DAEMON_LIBS)
+
+# Only zpager needs a compressor.
+build/daemons/zpager: DAEMON_LIBS = $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4)
+
+demos: $(DEMOS)
+
+build/demo/%: demo/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
 
@@ -112,6 +123,11 @@ check-debug: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run -- build/bench/fault_bench
+
+# filepager serving a file to a client under memory pressure, told in words.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run -- scripts/demo
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

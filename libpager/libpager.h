@@ -194,6 +194,24 @@ int pager_flush(struct pager *pager, uint64_t offset, uint64_t len);
 int pager_return(struct pager *pager, uint64_t offset, uint64_t len);
 
 /*
+ * Send @fd (an object's descriptor: the capability to map it) over the
+ * connected unix socket @sock, with @len bytes of @data (one zero byte if
+ * @len is 0: a stream socket carries a descriptor only with data).
+ * -EPIPE if the peer is gone (no SIGPIPE).  Thread-safe.
+ */
+int pager_send_fd(int sock, int fd, const void *data, size_t len);
+
+/*
+ * Receive one descriptor, made O_CLOEXEC, from the unix socket @sock, and
+ * up to @len bytes into @data: all those of a pager_send_fd() of at most
+ * @len bytes, if at most a page.  Returns the descriptor.  -ECONNRESET if
+ * the peer closed its end, -EBADMSG if a message came without a descriptor
+ * (its bytes are in @data).  Descriptors beyond the first of a message are
+ * closed.  Thread-safe.
+ */
+int pager_recv_fd(int sock, void *data, size_t len);
+
+/*
  * Handle the kernel's messages that are waiting, without blocking.
  * Returns how many were handled.
  */

@@ -201,7 +201,7 @@ TEST_F(obj, cache_shared_by_fork_and_scm_rights)
 		char *q;
 
 		close(self->fd);
-		fd = recv_fd(sv[1]);
+		fd = pager_recv_fd(sv[1], NULL, 0);
 		q = fd < 0 ? NULL : map(fd, self->size, MAP_SHARED);
 		_exit(!q || !check_pattern(q, 42, 0, 100 * PAGE));
 	}
@@ -214,7 +214,7 @@ TEST_F(obj, cache_shared_by_fork_and_scm_rights)
 	}
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_EQ(0, status);
-	ASSERT_EQ(0, send_fd(sv[0], self->fd));
+	ASSERT_EQ(0, pager_send_fd(sv[0], self->fd, NULL, 0));
 	ASSERT_EQ(stranger, waitpid(stranger, &status, 0));
 	EXPECT_EQ(0, status);
 	ASSERT_EQ(0, settled_stats(self->pager, &st));

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers for the selftests: a manager serving a known pattern with
- * configurable misbehaviour, catching SIGBUS, module parameters, and raw
- * access to the protocol through libpager's internals (the selftests link
- * libpager statically).
+ * configurable misbehaviour, catching SIGBUS, module parameters, a cgroup
+ * with a memory limit, running the daemons, and raw access to the protocol
+ * through libpager's internals (the selftests link libpager statically).
  */
 #ifndef EXTPAGER_SELFTEST_HELPERS_H
 #define EXTPAGER_SELFTEST_HELPERS_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -22,6 +23,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -218,6 +221,181 @@ static inline void *serve_thread(void *conn)
 	return (void *)(intptr_t)pager_serve(conn);
 }
 
+/* --- a cgroup v2 memory limit ------------------------------------------- */
+
+static inline int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static inline bool have_cgroup2(void)
+{
+	return !access("/sys/fs/cgroup/cgroup.subtree_control", W_OK);
+}
+
+/*
+ * Create the cgroup /sys/fs/cgroup/extpager-@tag-<pid> (path in @cg) with
+ * memory.max @max ("4M"); rmdir() it when done.
+ */
+static inline int memcg_create(char *cg, size_t len, const char *tag, const char *max)
+{
+	char path[PATH_MAX + 16];
+	int err;
+
+	err = write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	if (err)
+		return err;
+	snprintf(cg, len, "/sys/fs/cgroup/extpager-%s-%d", tag, getpid());
+	if (mkdir(cg, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	return write_file(path, max);
+}
+
+/* Move the calling process into @cg: what it faults in is charged there. */
+static inline int memcg_enter(const char *cg)
+{
+	char path[PATH_MAX + 16], pid[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_file(path, pid);
+}
+
+/* --- the daemons --------------------------------------------------------- */
+
+struct daemon_proc {
+	pid_t pid;
+	FILE *out;		/* its stdout and stderr */
+	char line[1024];	/* the last line read */
+	char stats[1024];	/* the last statistics line read */
+	char all[8192];		/* everything it printed, as far as it fits */
+};
+
+/* Start build/daemons/@argv[0] (next to build/selftests/) with @argv. */
+static inline int daemon_spawn(struct daemon_proc *dp, char *const argv[])
+{
+	char exe[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int pfd[2];
+
+	if (n < 0 || !strrchr(exe, '/'))
+		return -ENOENT;
+	exe[n] = '\0';
+	*strrchr(exe, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/../daemons/%s", exe, argv[0]);
+	memset(dp, 0, sizeof(*dp));
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	dp->pid = fork();
+	if (dp->pid < 0)
+		return -errno;
+	if (!dp->pid) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execv(path, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	dp->out = fdopen(pfd[0], "r");
+	return dp->out ? 0 : -errno;
+}
+
+/* The daemon's next line of output, or NULL once it closed its output. */
+static inline const char *daemon_line(struct daemon_proc *dp)
+{
+	size_t n;
+
+	if (!dp->out || !fgets(dp->line, sizeof(dp->line), dp->out))
+		return NULL;
+	n = strlen(dp->all);
+	snprintf(dp->all + n, sizeof(dp->all) - n, "%s", dp->line);
+	if (strstr(dp->line, " faults="))
+		strcpy(dp->stats, dp->line);
+	return dp->line;
+}
+
+/* Read up to the first line containing @what; NULL if the daemon ends first. */
+static inline const char *daemon_wait_line(struct daemon_proc *dp, const char *what)
+{
+	const char *line;
+
+	while ((line = daemon_line(dp)))
+		if (strstr(line, what))
+			return line;
+	return NULL;
+}
+
+/* Its statistics, now (SIGUSR1): dp->stats, or NULL. */
+static inline const char *daemon_stats(struct daemon_proc *dp)
+{
+	if (kill(dp->pid, SIGUSR1))
+		return NULL;
+	return daemon_wait_line(dp, " faults=") ? dp->stats : NULL;
+}
+
+/* The value of "@key=" in a statistics line, or -1. */
+static inline long long stat_of(const char *line, const char *key)
+{
+	char k[64];
+	const char *p;
+
+	snprintf(k, sizeof(k), " %s=", key);
+	p = strstr(line, k);
+	return p ? strtoll(p + strlen(k), NULL, 10) : -1;
+}
+
+/* Read the rest of its output and reap it: its wait status. */
+static inline int daemon_wait(struct daemon_proc *dp)
+{
+	int status = -1;
+
+	while (daemon_line(dp))
+		;
+	if (dp->out)
+		fclose(dp->out);
+	dp->out = NULL;
+	if (dp->pid > 0 && waitpid(dp->pid, &status, 0) != dp->pid)
+		status = -1;
+	dp->pid = 0;
+	return status;
+}
+
+/* Stop it with @sig (SIGTERM: cleanly; SIGKILL) and reap it. */
+static inline int daemon_stop(struct daemon_proc *dp, int sig)
+{
+	if (dp->pid > 0)
+		kill(dp->pid, sig);
+	return daemon_wait(dp);
+}
+
+/* Connect to a daemon's socket: the object's descriptor, *@size its data's. */
+static inline int daemon_object(const char *sock, uint64_t *size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s, fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+		fd = -errno;
+		close(s);
+		return fd;
+	}
+	fd = pager_recv_fd(s, size, sizeof(*size));
+	close(s);
+	return fd;
+}
+
 /* --- raw protocol access ----------------------------------------------- */
 
 struct event {
@@ -307,40 +485,6 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Send fd over a unix socket (SCM_RIGHTS) and receive it. */
-static inline int send_fd(int sock, int fd)
-{
-	char c = 0, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -errno;
-}
-
-static inline int recv_fd(int sock)
-{
-	char c, cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -errno;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }
 
 #endif /* EXTPAGER_SELFTEST_HELPERS_H */

@@ -141,12 +141,12 @@ TEST(manager_killed_with_faults_pending)
 		b.delay_from = 1;
 		if (pager_conn_open(&conn) ||
 		    pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager) ||
-		    send_fd(sv[1], pager_fd(pager)))
+		    pager_send_fd(sv[1], pager_fd(pager), NULL, 0))
 			_exit(1);
 		pager_serve(conn);
 		_exit(0);
 	}
-	fd = recv_fd(sv[0]);
+	fd = pager_recv_fd(sv[0], NULL, 0);
 	ASSERT_LE(0, fd);
 	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, fd, 0);
 	ASSERT_NE(MAP_FAILED, p);

@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the daemons share: one object per daemon, handed to clients over a
+ * unix socket (each connection gets the object's descriptor and the 8-byte
+ * size of its data), served from one thread that polls the listening
+ * socket, the connection to the module and a signalfd.  SIGUSR1 prints a
+ * line of statistics; SIGTERM and SIGINT stop the daemon cleanly.
+ * Documentation/daemons.rst describes the daemons.
+ */
+#ifndef EXTPAGER_DAEMON_H
+#define EXTPAGER_DAEMON_H
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <libpager.h>
+
+struct daemon {
+	const char *name;
+	const char *sock_path;
+	struct pager_conn *conn;
+	struct pager *pager;
+	uint64_t data_size;		/* sent with the descriptor */
+	/*
+	 * Before stopping, return the dirty pages still in the clients'
+	 * mappings (an fsync of the object, from a thread of its own while
+	 * this one stores what comes back).
+	 */
+	bool flush_on_exit;
+	/* The daemon's own counts, appended to the statistics line. */
+	void (*print_stats)(struct daemon *d, FILE *f);
+	/* Make what was stored durable before exiting: 0 or -errno. */
+	int (*sync)(struct daemon *d);
+
+	int listen_fd, sig_fd, flush_fd;
+	int flush_err;
+	unsigned long clients;
+};
+
+static void daemon_err(const struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", d->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void daemon_say(const struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: ", d->name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* A libpager failure: the errno, the kernel's explanation if it gave one. */
+static void daemon_pager_err(const struct daemon *d, const char *what, int err)
+{
+	const char *msg = pager_conn_error();
+
+	daemon_err(d, "%s: %s%s%s%s", what, strerror(-err), *msg ? " (" : "", msg,
+		   *msg ? ")" : "");
+}
+
+/* A decimal number in [min, max]. */
+static int daemon_parse_uint(const char *s, unsigned long min, unsigned long max,
+			     unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || *out < min || *out > max)
+		return -EINVAL;
+	return 0;
+}
+
+/* Open the connection to the module, saying why it failed. */
+static int daemon_connect(struct daemon *d)
+{
+	int err = pager_conn_open(&d->conn);
+
+	if (err == -ENOENT)
+		daemon_err(d, "the extpager module is not loaded: %s%s%s "
+			   "(load extpager.ko first)", strerror(-err),
+			   *pager_conn_error() ? ": " : "", pager_conn_error());
+	else if (err)
+		daemon_pager_err(d, "cannot connect to the extpager module", err);
+	return err;
+}
+
+/*
+ * Listen on d->sock_path.  A socket file nobody listens on is left over
+ * from a daemon that died: it is replaced.  One somebody answers on, or
+ * anything that is not a socket, is an error.
+ */
+static int daemon_listen(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, probe, err;
+
+	if (strlen(d->sock_path) >= sizeof(sa.sun_path)) {
+		daemon_err(d, "%s: socket path longer than %zu bytes", d->sock_path,
+			   sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, d->sock_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err = -errno;
+		daemon_err(d, "socket: %s", strerror(errno));
+		return err;
+	}
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	if (err == -EADDRINUSE) {
+		if (lstat(d->sock_path, &st) || !S_ISSOCK(st.st_mode)) {
+			daemon_err(d, "%s exists and is not a socket", d->sock_path);
+			close(fd);
+			return -EEXIST;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+			daemon_err(d, "%s is in use: another server listens on it",
+				   d->sock_path);
+			close(probe);
+			close(fd);
+			return -EADDRINUSE;
+		}
+		if (probe >= 0 && errno == ECONNREFUSED) {
+			unlink(d->sock_path);
+			err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+		}
+		if (probe >= 0)
+			close(probe);
+	}
+	if (!err && listen(fd, 64))
+		err = -errno;
+	if (err) {
+		daemon_err(d, "%s: %s", d->sock_path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	d->listen_fd = fd;
+	return 0;
+}
+
+/*
+ * Take SIGTERM, SIGINT and SIGUSR1 through a signalfd (blocked in every
+ * thread, created later) and start listening.
+ */
+static int daemon_start(struct daemon *d)
+{
+	sigset_t set;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	/* A client that hangs up before it got its descriptor is no reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	d->listen_fd = d->flush_fd = -1;
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (d->sig_fd < 0) {
+		int err = -errno;
+
+		daemon_err(d, "signalfd: %s", strerror(-err));
+		return err;
+	}
+	return daemon_listen(d);
+}
+
+static void daemon_stop_listening(struct daemon *d)
+{
+	if (d->listen_fd < 0)
+		return;
+	close(d->listen_fd);
+	d->listen_fd = -1;
+	unlink(d->sock_path);
+}
+
+/* One line: the kernel's counters for the object, then the daemon's own. */
+static void daemon_print_stats(struct daemon *d)
+{
+	struct pager_stats st;
+	int err = pager_stats(d->pager, &st);
+
+	if (err) {
+		daemon_pager_err(d, "statistics", err);
+		return;
+	}
+	printf("%s: faults=%llu requests=%llu requested_pages=%llu supplies=%llu "
+	       "zero_fills=%llu errors=%llu timeouts=%llu unlocks=%llu returns=%llu "
+	       "return_failures=%llu resident=%llu mappings=%llu clients=%lu", d->name,
+	       (unsigned long long)st.faults, (unsigned long long)st.requests,
+	       (unsigned long long)st.requested_pages, (unsigned long long)st.supplies,
+	       (unsigned long long)st.zero_fills, (unsigned long long)st.errors,
+	       (unsigned long long)st.timeouts, (unsigned long long)st.unlocks,
+	       (unsigned long long)st.returns, (unsigned long long)st.return_failures,
+	       (unsigned long long)st.resident, (unsigned long long)st.mappings,
+	       d->clients);
+	if (d->print_stats)
+		d->print_stats(d, stdout);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Each connection gets the object's descriptor and the data's size. */
+static void daemon_accept(struct daemon *d)
+{
+	uint64_t size = d->data_size;
+	int c, err;
+
+	while ((c = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		err = pager_send_fd(c, pager_fd(d->pager), &size, sizeof(size));
+		if (err)
+			daemon_err(d, "sending the object to a client: %s", strerror(-err));
+		else
+			d->clients++;
+		close(c);
+	}
+	/* Out of descriptors, say: the next poll() tries again. */
+	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+		daemon_err(d, "accept: %s", strerror(errno));
+}
+
+static void *daemon_flusher(void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t one = 1;
+
+	d->flush_err = fsync(pager_fd(d->pager)) ? errno : 0;
+	(void)!write(d->flush_fd, &one, sizeof(one));
+	return NULL;
+}
+
+/*
+ * fsync() of the object returns its dirty pages and waits for this thread
+ * to store them: it must run in another one.  Returns whether it started.
+ */
+static bool daemon_start_flush(struct daemon *d)
+{
+	pthread_t t;
+	int err;
+
+	d->flush_fd = eventfd(0, EFD_CLOEXEC);
+	err = d->flush_fd < 0 ? errno : pthread_create(&t, NULL, daemon_flusher, d);
+	if (err) {
+		daemon_err(d, "cannot return the clients' dirty pages: %s", strerror(err));
+		return false;
+	}
+	pthread_detach(t);
+	daemon_say(d, "stopping: storing the dirty pages still in the clients' mappings");
+	return true;
+}
+
+/*
+ * Serve until SIGTERM or SIGINT; then stop listening, return the dirty
+ * pages (flush_on_exit), sync, print the statistics and destroy the object.
+ * Returns the exit status.
+ */
+static int daemon_run(struct daemon *d)
+{
+	bool stopping = false, flushing = false;
+	struct signalfd_siginfo si;
+	struct pollfd pfd[4];
+	int n, status = 0;
+
+	for (;;) {
+		/* First: calls (statistics) queue the events they see. */
+		n = pager_dispatch(d->conn);
+		if (n == -ENOBUFS) {
+			/* Requests were lost: their faults time out and retry. */
+			daemon_err(d, "the kernel's messages overran the socket");
+		} else if (n < 0) {
+			daemon_pager_err(d, "serving", n);
+			status = 1;
+			break;
+		}
+		if (stopping && !flushing)
+			break;
+
+		pfd[0] = (struct pollfd){ .fd = pager_conn_fd(d->conn), .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
+		pfd[3] = (struct pollfd){ .fd = flushing ? d->flush_fd : -1, .events = POLLIN };
+		if (poll(pfd, 4, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			daemon_err(d, "poll: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		if ((pfd[1].revents & POLLIN) &&
+		    read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGUSR1) {
+				daemon_print_stats(d);
+			} else if (!stopping) {
+				stopping = true;
+				daemon_stop_listening(d);
+				flushing = d->flush_on_exit && daemon_start_flush(d);
+			} else if (flushing) {
+				daemon_say(d, "second %s: not waiting for the dirty pages",
+					   strsignal(si.ssi_signo));
+				flushing = false;
+			}
+		}
+		if (pfd[3].revents & POLLIN) {
+			flushing = false;
+			if (d->flush_err) {
+				daemon_err(d, "returning the dirty pages: %s",
+					   strerror(d->flush_err));
+				status = 1;
+			}
+		}
+		if ((pfd[2].revents & POLLIN) && d->listen_fd >= 0)
+			daemon_accept(d);
+	}
+
+	daemon_stop_listening(d);
+	if (d->sync && (n = d->sync(d))) {
+		daemon_err(d, "sync: %s", strerror(-n));
+		status = 1;
+	}
+	daemon_print_stats(d);
+	/* Later faults fail at once rather than waiting for a manager. */
+	n = pager_destroy(d->pager);
+	if (n)
+		daemon_pager_err(d, "destroying the object", n);
+	pager_conn_close(d->conn);
+	daemon_say(d, "stopped");
+	return status;
+}
+
+#endif /* EXTPAGER_DAEMON_H */

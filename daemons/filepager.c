@@ -60,7 +60,8 @@ static int file_read(struct pager *pager, uint64_t offset, size_t len, void *buf
 	return 0;
 }
 
-static int file_write(struct pager *pager, uint64_t offset, size_t len, const void *data)
+static int file_write(struct pager *pager, uint64_t offset, size_t len, const void *data,
+		      unsigned int flags)
 {
 	struct filepager *fp = pager_priv(pager);
 	size_t done = 0;

@@ -136,7 +136,8 @@ static int z_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
 	return 0;
 }
 
-static int z_write(struct pager *pager, uint64_t offset, size_t len, const void *data)
+static int z_write(struct pager *pager, uint64_t offset, size_t len, const void *data,
+		   unsigned int flags)
 {
 	struct zpager *z = pager_priv(pager);
 	size_t ps = z->page_size, i;

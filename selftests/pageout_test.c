@@ -103,14 +103,14 @@ static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
 		    pager_create(conn, s->size, &sh_ops, &attr, s, &pager))
 			_exit(2);
 		myid = pager_id(pager);
-		if (send_fd(sv[1], pager_fd(pager)) ||
+		if (pager_send_fd(sv[1], pager_fd(pager), NULL, 0) ||
 		    write(sv[1], &myid, sizeof(myid)) != sizeof(myid))
 			_exit(3);
 		close(pager_fd(pager));
 		_exit(pager_serve(conn) ? 4 : 0);
 	}
 	close(sv[1]);
-	*fd = recv_fd(sv[0]);
+	*fd = pager_recv_fd(sv[0], NULL, 0);
 	if (*fd < 0 || read(sv[0], id, sizeof(*id)) != sizeof(*id)) {
 		close(sv[0]);
 		return -1;

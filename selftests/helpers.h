@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +148,52 @@ static inline int param_set(const char *name, long value)
 	if (fclose(f))
 		err = -errno;
 	return err;
+}
+
+/* --- a cgroup v2 memory limit ----------------------------------------- */
+
+static inline int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * Create the cgroup /sys/fs/cgroup/@name-<pid> with memory.max @max, its
+ * path in @cg.  -EOPNOTSUPP without a writable cgroup v2.  The caller
+ * rmdir()s it once its processes are gone.
+ */
+static inline int memcg_create(char *cg, size_t len, const char *name, const char *max)
+{
+	char path[128];
+	int err;
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK))
+		return -EOPNOTSUPP;
+	err = write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	if (err)
+		return err;
+	snprintf(cg, len, "/sys/fs/cgroup/%s-%d", name, getpid());
+	if (mkdir(cg, 0755))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	return write_file(path, max);
+}
+
+/* Move the calling process into cgroup @cg. */
+static inline int memcg_enter(const char *cg)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_file(path, pid);
 }
 
 /* --- a manager serving a pattern -------------------------------------- */

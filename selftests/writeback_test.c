@@ -6,8 +6,6 @@
  * TERMINATE; and under a cgroup memory limit far below what is written,
  * every byte reaches the manager and reads back.
  */
-#include <sys/stat.h>
-
 #include "kselftest_harness.h"
 #include "helpers.h"
 
@@ -160,18 +158,6 @@ TEST_F(wb, closing_returns_dirty_pages_before_terminate)
 	pthread_join(self->server, &ret);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * A client in a cgroup with memory.max 4 MiB writes 32 MiB through the
  * mapping: the kernel must return pages to make room, the manager gets
@@ -180,7 +166,7 @@ static int write_file(const char *path, const char *text)
 TEST(writes_eight_times_the_memory_limit)
 {
 	const size_t limit = 4 << 20, size = 8 * limit;
-	char cg[64], path[128], pid[16];
+	char cg[64];
 	struct pager_conn *conn;
 	struct pager *pager;
 	struct pager_stats st;
@@ -200,11 +186,7 @@ TEST(writes_eight_times_the_memory_limit)
 	ASSERT_EQ(0, pager_create(conn, size, &store_ops, &attr, &s, &pager));
 	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
 
-	ASSERT_EQ(0, write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"));
-	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/extpager-wb-%d", getpid());
-	ASSERT_EQ(0, mkdir(cg, 0755));
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
-	ASSERT_EQ(0, write_file(path, "4M"));
+	ASSERT_EQ(0, memcg_create(cg, sizeof(cg), "extpager-wb", "4M"));
 
 	child = fork();
 	ASSERT_LE(0, child);
@@ -212,9 +194,7 @@ TEST(writes_eight_times_the_memory_limit)
 		char *p;
 		size_t off;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_file(path, pid))
+		if (memcg_enter(cg))
 			_exit(10);
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
 		if (p == MAP_FAILED)

@@ -79,13 +79,13 @@ build/libpager.pc: libpager/libpager.pc.in Makefile
 # --- daemons and selftests ----------------------------------------------------
 daemons: $(DAEMONS)
 
-build/daemons/%: daemons/%.c build/libpager.a
+build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
 
 selftests: $(SELFTESTS)
 
-build/selftests/%: selftests/%.c $(wildcard selftests/*.h) build/libpager.a
+build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
 		build/libpager.a $(LIBNL_LIBS) -lpthread

@@ -96,7 +96,7 @@ build/demo/%: demo/%.c build/libpager.a
 
 selftests: $(SELFTESTS)
 
-build/selftests/%: selftests/%.c $(wildcard selftests/*.h) build/libpager.a
+build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
 		build/libpager.a $(LIBNL_LIBS) -lpthread

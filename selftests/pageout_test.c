@@ -119,18 +119,6 @@ static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
 	return pid;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* Wait up to @secs for the default pager to hold nothing. */
 static long wait_default_pager_empty(int secs)
 {

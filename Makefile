@@ -7,7 +7,8 @@
 #   make check           run the selftests in a VM on the stock kernel
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
-#   make bench           fault benchmark in the VM: extpager, userfaultfd, tmpfs
+#   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
+#                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
 #   make lint            checkpatch, regen --check, the module with W=1 and C=1
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
@@ -122,7 +123,7 @@ check-debug: deps
 # Figures, not assertions: every case runs in the same VM, side by side.
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/vm run -- build/bench/fault_bench
+	@scripts/vm run --swap=512M -- sh -c 'build/bench/fault_bench && build/bench/return_bench'
 
 # filepager serving a file to a client under memory pressure, told in words.
 demo: deps

@@ -26,6 +26,7 @@ struct netlink_ext_ack;
 extern unsigned int request_timeout_ms;
 extern unsigned int return_timeout_ms;
 extern unsigned int max_requests;
+extern unsigned int max_returns;
 extern bool unprivileged;
 extern unsigned int max_objects_per_user;
 extern unsigned long default_pager_max_pages;
@@ -81,6 +82,7 @@ struct extpager_object {
 	bool dying;			/* being evicted: returns are final */
 	unsigned int cluster;		/* pages per fault's request */
 	unsigned int nr_requests;	/* outstanding data requests */
+	unsigned int nr_returns;	/* returns waiting for RETURN_ACK */
 	struct xarray requests;		/* id -> struct extpager_request */
 	u32 next_request_id;
 	struct list_head deadlines;	/* data requests and returns */

@@ -94,10 +94,11 @@ static void extpager_retire(struct extpager_object *obj,
 {
 	xa_erase(&obj->requests, req->id);
 	list_del_init(&req->deadline_node);
-	if (req->kind == EXTPAGER_REQ_DATA) {
+	if (req->kind == EXTPAGER_REQ_DATA)
 		obj->nr_requests--;
-		wake_up_all(&obj->wait);
-	}
+	else if (req->kind == EXTPAGER_REQ_RETURN)
+		obj->nr_returns--;
+	wake_up_all(&obj->wait);
 }
 
 /* Start the clock on @req.  Under obj->lock. */
@@ -629,6 +630,7 @@ static void extpager_return(struct extpager_object *obj,
 		goto unlock_fail;
 	extpager_set_deadline(obj, req,
 			      msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
+	obj->nr_returns++;
 	/* Under obj->lock: no later request for these pages can overtake it. */
 	err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
 	if (err) {
@@ -648,6 +650,31 @@ unlock_fail:
 	mutex_unlock(&obj->lock);
 	extpager_return_failed(obj, req, err);
 	kfree(req);
+}
+
+static bool extpager_return_slot(struct extpager_object *obj)
+{
+	return READ_ONCE(obj->nr_returns) < READ_ONCE(max_returns) ||
+	       !READ_ONCE(obj->manager) || READ_ONCE(obj->dying);
+}
+
+/*
+ * Whether a return may start now: at most max_returns are in flight per
+ * object, so that a burst of writeback does not overflow the manager's
+ * socket (and go to the default pager for no fault of the manager's).
+ * Background writeback leaves the rest for later; data integrity writeback
+ * (fsync) waits for a slot, for return_timeout_ms at most.
+ */
+static bool extpager_may_return(struct extpager_object *obj,
+				struct writeback_control *wbc)
+{
+	if (extpager_return_slot(obj))
+		return true;
+	if (wbc->sync_mode == WB_SYNC_NONE)
+		return false;
+	wait_event_killable_timeout(obj->wait, extpager_return_slot(obj),
+				    msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
+	return true;
 }
 
 /*
@@ -670,6 +697,12 @@ static int extpager_writepages(struct address_space *mapping,
 			    req->nr == EXTPAGER_RETURN_PAGES || req->clean != clean)) {
 			extpager_return(obj, req);
 			req = NULL;
+		}
+		if (!req && !extpager_may_return(obj, wbc)) {
+			/* The manager has enough to do: later, by the flusher. */
+			folio_redirty_for_writepage(wbc, folio);
+			folio_unlock(folio);
+			continue;
 		}
 		if (!req) {
 			req = extpager_request_alloc(EXTPAGER_REQ_RETURN, folio->index,

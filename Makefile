@@ -14,6 +14,9 @@
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
 #   make deps            install what building and testing need (apt-get)
 #   make install         libpager, its header and pkg-config file, daemons
+#
+# `make` also builds the examples twice: in the tree, and against a staged
+# `make install` (build/stage) through its libpager.pc, as a user would.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -31,7 +34,7 @@ INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/sbin
 
 CFLAGS ?= -O2 -g
-EP_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+EP_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=incompatible-pointer-types \
 	-D_GNU_SOURCE -Iuapi -Ilibpager $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 LIBNL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
@@ -41,11 +44,12 @@ DAEMONS := $(patsubst daemons/%.c,build/daemons/%,$(wildcard daemons/*.c))
 DEMOS := $(patsubst demo/%.c,build/demo/%,$(wildcard demo/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
+EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all module libpager daemons demos selftests benches deps check check-debug \
-	bench demo checkpatch lint regen install clean
+.PHONY: all module libpager daemons demos selftests benches examples deps check \
+	check-debug bench demo checkpatch lint regen install clean
 
-all: module libpager daemons demos selftests benches
+all: module libpager daemons demos selftests benches examples
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -107,6 +111,38 @@ benches: $(BENCHES)
 build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread -lm
+
+# --- examples -----------------------------------------------------------------
+# Each example is built as the daemons are (build/examples/NAME), and with
+# nothing of the tree's: against the headers, libraries and libpager.pc of
+# `make install DESTDIR=build/stage`, linked with the shared library
+# (NAME-shared, run with LD_LIBRARY_PATH) and with the static ones (NAME-static:
+# libpager and libnl, which libpager.pc's Requires.private brings).  The
+# sysroot makes pkg-config put build/stage before the installed paths.
+STAGE := $(CURDIR)/build/stage
+STAGE_PC = PKG_CONFIG_PATH=$(STAGE)$(LIBDIR)/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(STAGE) pkg-config
+USER_CFLAGS = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter
+
+examples: $(EXAMPLES) $(EXAMPLES:%=%-shared) $(EXAMPLES:%=%-static)
+
+build/examples/%: examples/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+
+build/stage/.installed: build/libpager.so.1 build/libpager.a build/libpager.pc \
+		libpager/libpager.h uapi/linux/extpager.h $(DAEMONS)
+	rm -rf $(STAGE)
+	$(MAKE) --no-print-directory install DESTDIR=$(STAGE)
+	touch $@
+
+build/examples/%-shared: examples/%.c build/stage/.installed
+	flags=$$($(STAGE_PC) --cflags --libs libpager) && \
+	$(CC) $(USER_CFLAGS) -o $@ $< $$flags
+
+build/examples/%-static: examples/%.c build/stage/.installed
+	cflags=$$($(STAGE_PC) --static --cflags libpager) && \
+	libs=$$($(STAGE_PC) --static --libs libpager) && \
+	$(CC) $(USER_CFLAGS) -o $@ $< $$cflags -Wl,-Bstatic $$libs -Wl,-Bdynamic
 
 # --- set-up, tests, checks ----------------------------------------------------
 deps:

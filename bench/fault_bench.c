@@ -262,7 +262,7 @@ static const struct pager_ops bench_ops = {
 
 static void *serve_thread(void *conn)
 {
-	return (void *)(intptr_t)pager_serve(conn);
+	return (void *)(intptr_t)pager_serve(conn, 1);
 }
 
 /* A connection, one object on it, and a thread serving it. */

@@ -166,7 +166,7 @@ static const struct pager_ops store_ops = {
 
 static void *serve(void *conn)
 {
-	return (void *)(intptr_t)pager_serve(conn);
+	return (void *)(intptr_t)pager_serve(conn, 1);
 }
 
 static int run_extpager(size_t size, size_t limit, struct result *r,

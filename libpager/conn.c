@@ -112,6 +112,11 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	conn->portid = nl_socket_get_local_port(conn->sk);
+	conn->recv_buf = malloc(PAGER_RECV_BUF);
+	if (!conn->recv_buf) {
+		err = -ENOMEM;
+		goto free_sock;
+	}
 	conn->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (conn->wake_fd < 0) {
 		err = -errno;
@@ -121,6 +126,7 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	return 0;
 
 free_sock:
+	free(conn->recv_buf);
 	nl_socket_free(conn->sk);
 free_conn:
 	free(conn);
@@ -144,6 +150,7 @@ PAGER_API void pager_conn_close(struct pager_conn *conn)
 	}
 	nl_socket_free(conn->sk);
 	close(conn->wake_fd);
+	free(conn->recv_buf);
 	free(conn->buf);
 	pthread_mutex_destroy(&conn->lock);
 	pthread_cond_destroy(&conn->cond);
@@ -238,17 +245,12 @@ static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh)
 static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
 		    pager_reply_fn reply, void *arg, int *answer)
 {
-	static __thread char *buf;
+	char *buf = conn->recv_buf;
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
 	struct nlmsghdr *nlh;
 	uint64_t one = 1;
 	int len, answered = 0, queued = 0;
 
-	if (!buf) {
-		buf = malloc(PAGER_RECV_BUF);
-		if (!buf)
-			return -ENOMEM;
-	}
 	len = recv(nl_socket_get_fd(conn->sk), buf, PAGER_RECV_BUF, flags);
 	if (len < 0)
 		return -errno;
@@ -334,13 +336,14 @@ static struct pager_event *pop_event(struct pager_conn *conn)
 }
 
 /*
- * Handle the kernel's events: the queued ones, then what the socket holds.
- * With @block, wait (without holding the lock) until there is one, and
- * return once something was handled.  Returns how many were, or -errno.
- * One poll() and one recv() per event when idle: no call just to learn
- * that nothing is there.
+ * Pass the kernel's events to @fn, which owns them then: the queued ones,
+ * then what the socket holds.  With @block, wait (without holding the
+ * lock) until there is one, and return once something was passed.  Returns
+ * how many were, or -errno.  One poll() and one recv() per event when idle:
+ * no call just to learn that nothing is there.
  */
-static int recv_events(struct pager_conn *conn, int block)
+static int recv_events(struct pager_conn *conn, int block, pager_event_fn fn,
+		       void *arg)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = nl_socket_get_fd(conn->sk), .events = POLLIN },
@@ -355,8 +358,7 @@ static int recv_events(struct pager_conn *conn, int block)
 		ev = pop_event(conn);
 		pthread_mutex_unlock(&conn->lock);
 		if (ev) {
-			pager__handle(conn, ev->nlh);
-			free(ev);
+			fn(ev, arg);
 			n++;
 			continue;
 		}
@@ -385,14 +387,14 @@ static int recv_events(struct pager_conn *conn, int block)
  * recv_events(), counted: a pager_lock_request() waits for the receiving
  * threads to handle its LOCK_COMPLETED, or receives itself if there are none.
  */
-int pager__recv(struct pager_conn *conn, int block)
+int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg)
 {
 	int ret;
 
 	pthread_mutex_lock(&conn->lock);
 	conn->receivers++;
 	pthread_mutex_unlock(&conn->lock);
-	ret = recv_events(conn, block);
+	ret = recv_events(conn, block, fn, arg);
 	pthread_mutex_lock(&conn->lock);
 	if (!--conn->receivers)
 		pthread_cond_broadcast(&conn->cond);

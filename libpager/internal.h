@@ -3,6 +3,7 @@
 #define LIBPAGER_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
@@ -13,9 +14,13 @@
 
 #define PAGER_API __attribute__((visibility("default")))
 
-/* An event the kernel sent while a call waited for its answer. */
+/* An event from the kernel, queued to be handled. */
 struct pager_event {
 	struct pager_event *next;
+	/* For pager_serve()'s workers: the object and bytes it is about. */
+	uint32_t id;
+	bool running;
+	uint64_t first, last;
 	struct nlmsghdr nlh[];
 };
 
@@ -28,7 +33,8 @@ struct pager_conn {
 	struct pager_event *queue, **queue_tail;
 	struct pager *pagers;
 	int wake_fd;			/* an eventfd: events were queued */
-	void *buf;			/* the serving thread's run buffer */
+	void *recv_buf;			/* datagrams, under lock */
+	void *buf;			/* the run buffer of pager_dispatch() */
 	unsigned int receivers;		/* threads in pager__recv() */
 	pthread_cond_t cond;		/* lock requests completed, receivers left */
 	struct pager_lock_wait *lock_waits;
@@ -51,6 +57,8 @@ struct pager {
 	void *priv;
 	uint32_t id;
 	int fd;
+	unsigned int refs;		/* under conn->lock */
+	pthread_cond_t released;	/* a reference went */
 };
 
 /* conn.c */
@@ -58,13 +66,17 @@ struct nl_msg *pager__msg(struct pager_conn *conn, uint8_t cmd, size_t payload);
 typedef void (*pager_reply_fn)(struct nlattr **tb, void *arg);
 int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 		pager_reply_fn reply, void *arg);
-int pager__recv(struct pager_conn *conn, int block);
+typedef void (*pager_event_fn)(struct pager_event *ev, void *arg);
+int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg);
 int pager__send(struct pager_conn *conn, struct nl_msg *msg);
 uint64_t pager__uint(const struct nlattr *attr);
 void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 
 /* pager.c */
-void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh);
+void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf);
 void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb);
+
+/* serve.c */
+int pager__recv_here(struct pager_conn *conn, int block);
 
 #endif /* LIBPAGER_INTERNAL_H */

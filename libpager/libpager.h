@@ -9,8 +9,11 @@
  * explanation.  Documentation/libpager.rst describes the library.
  *
  * Thread safety: a connection and its pagers may be used from several
- * threads; only one thread at a time may run pager_serve() or
- * pager_dispatch() on a connection.
+ * threads, each function's comment says how; only one thread at a time may
+ * run pager_serve() or pager_dispatch() on a connection.  Callbacks run in
+ * that thread, or concurrently in pager_serve()'s workers: see there.  A
+ * callback may call any function but pager_serve(), pager_dispatch() and
+ * pager_conn_close(), its own pager's pager_destroy() included.
  */
 #ifndef LIBPAGER_H
 #define LIBPAGER_H
@@ -111,28 +114,43 @@ struct pager_stats {
  */
 int pager_conn_open(struct pager_conn **connp);
 
-/* Close a connection: its objects are orphaned (see Documentation/). */
+/*
+ * Close a connection (NULL: nothing) and free its pagers: its objects are
+ * orphaned (see Documentation/).  Nothing else may be running on @conn.
+ */
 void pager_conn_close(struct pager_conn *conn);
 
-/* The connection's socket, to poll for readability before pager_dispatch(). */
+/*
+ * The connection's socket, to poll for readability before pager_dispatch().
+ * Thread-safe.
+ */
 int pager_conn_fd(const struct pager_conn *conn);
 
-/* The kernel's message for the last call that failed in this thread, or "". */
+/*
+ * The kernel's message for the last call that failed in this thread, or "".
+ * Thread-safe: each thread has its own.
+ */
 const char *pager_conn_error(void);
 
-/* The family's generic netlink id and version, as the kernel reported them. */
+/*
+ * The family's generic netlink id and version, as the kernel reported them.
+ * Thread-safe.
+ */
 int pager_conn_family_id(const struct pager_conn *conn);
 unsigned int pager_conn_family_version(const struct pager_conn *conn);
 
 /*
- * Create an object of @size bytes (a multiple of the page size) served by
- * @ops.  Its file descriptor (pager_fd()) belongs to the caller, who closes
- * it when done handing it out.  @attr may be NULL.
+ * Create an object of @size bytes (a positive multiple of the page size)
+ * served by @ops, which must stay valid, with a read callback (-EINVAL
+ * otherwise).  Its file descriptor (pager_fd()) belongs to the caller, who
+ * closes it when done handing it out.  @attr may be NULL.  Thread-safe,
+ * also while the connection is served.
  */
 int pager_create(struct pager_conn *conn, uint64_t size,
 		 const struct pager_ops *ops, const struct pager_attr *attr,
 		 void *priv, struct pager **pagerp);
 
+/* What pager_create() set up.  Thread-safe. */
 int pager_fd(const struct pager *pager);
 uint32_t pager_id(const struct pager *pager);
 void *pager_priv(const struct pager *pager);
@@ -150,17 +168,24 @@ int pager_adopt(struct pager_conn *conn, uint32_t id, const struct pager_ops *op
 /* Send new attributes (READY again).  Thread-safe. */
 int pager_set_attr(struct pager *pager, const struct pager_attr *attr);
 
-/* Destroy the object (later faults get SIGBUS) and free @pager. */
+/*
+ * Destroy the object (later faults get SIGBUS) and free @pager; an object
+ * the kernel already destroyed or forgot is no error.  When it returns, no
+ * callback of @pager runs any more (but the caller's own, if called from
+ * one) nor will run: terminate is not called.  Thread-safe.
+ */
 int pager_destroy(struct pager *pager);
 
 /*
- * Offer pages the kernel did not ask for (prefetch).  Pages already cached
- * are left alone.  Returns how many pages were placed.
+ * Offer pages the kernel did not ask for (prefetch): @offset and @len page
+ * aligned, @len positive (-EINVAL), the run inside the object (-ERANGE).
+ * Pages already cached are left alone.  Returns how many pages were placed.
+ * Thread-safe.
  */
 int pager_offer(struct pager *pager, uint64_t offset, size_t len,
 		const void *data, unsigned int flags);
 
-/* The kernel's counters for the object. */
+/* The kernel's counters for the object.  Thread-safe. */
 int pager_stats(struct pager *pager, struct pager_stats *stats);
 
 /* What pager_lock_request() returns from its range. */
@@ -194,6 +219,27 @@ int pager_flush(struct pager *pager, uint64_t offset, uint64_t len);
 int pager_return(struct pager *pager, uint64_t offset, uint64_t len);
 
 /*
+ * Handle the kernel's messages that are waiting, without blocking, in the
+ * calling thread.  Returns how many were handled, or -errno.  One thread at
+ * a time per connection, and not while pager_serve() runs on it.
+ */
+int pager_dispatch(struct pager_conn *conn);
+
+/*
+ * Handle the kernel's messages until every object of the connection is
+ * terminated or destroyed; returns 0 then, or -errno (-EINVAL: @nthreads
+ * is 0).  @nthreads threads run the callbacks: with 1, the calling thread
+ * does; with more, that many worker threads run them concurrently while
+ * the calling thread receives, and have exited when pager_serve() returns.
+ * Workers handle events about different pages in parallel, of one object
+ * too; events about one page are handled in the order the kernel sent them
+ * (a DATA_RETURN before a later DATA_REQUEST for its page), and TERMINATE
+ * after every earlier event of its object.  Callbacks must then be
+ * thread-safe.  One call at a time per connection.
+ */
+int pager_serve(struct pager_conn *conn, unsigned int nthreads);
+
+/*
  * Send @fd (an object's descriptor: the capability to map it) over the
  * connected unix socket @sock, with @len bytes of @data (one zero byte if
  * @len is 0: a stream socket carries a descriptor only with data).
@@ -210,18 +256,6 @@ int pager_send_fd(int sock, int fd, const void *data, size_t len);
  * closed.  Thread-safe.
  */
 int pager_recv_fd(int sock, void *data, size_t len);
-
-/*
- * Handle the kernel's messages that are waiting, without blocking.
- * Returns how many were handled.
- */
-int pager_dispatch(struct pager_conn *conn);
-
-/*
- * Handle the kernel's messages until every object of the connection is
- * terminated or destroyed; returns 0 then, or -errno.
- */
-int pager_serve(struct pager_conn *conn);
 
 #ifdef __cplusplus
 }

@@ -16,14 +16,25 @@
 /* Runs of at most this many pages go inline; longer ones by address. */
 #define PAGER_INLINE_PAGES	1
 
+/* Workers call it at once: whoever caches the value stores the same one. */
 static long page_size(void)
 {
 	static long size;
+	long now = __atomic_load_n(&size, __ATOMIC_RELAXED);
 
-	if (!size)
-		size = sysconf(_SC_PAGESIZE);
-	return size;
+	if (!now) {
+		now = sysconf(_SC_PAGESIZE);
+		__atomic_store_n(&size, now, __ATOMIC_RELAXED);
+	}
+	return now;
 }
+
+/*
+ * A pager is freed when its last reference goes: the connection's list
+ * holds one, and each event being handled one.  pager_destroy() waits for
+ * the handlers of its pager to finish (but its caller's own).
+ */
+static __thread struct pager *handling;
 
 static struct pager *find_pager(struct pager_conn *conn, uint32_t id)
 {
@@ -32,8 +43,25 @@ static struct pager *find_pager(struct pager_conn *conn, uint32_t id)
 	pthread_mutex_lock(&conn->lock);
 	for (p = conn->pagers; p && p->id != id; p = p->next)
 		;
+	if (p)
+		p->refs++;
 	pthread_mutex_unlock(&conn->lock);
 	return p;
+}
+
+static void put_pager(struct pager *pager)
+{
+	struct pager_conn *conn = pager->conn;
+	unsigned int refs;
+
+	pthread_mutex_lock(&conn->lock);
+	refs = --pager->refs;
+	pthread_cond_broadcast(&pager->released);
+	pthread_mutex_unlock(&conn->lock);
+	if (!refs) {
+		pthread_cond_destroy(&pager->released);
+		free(pager);
+	}
 }
 
 /* Forget @pager; pager_serve() returns once the last one is gone. */
@@ -42,16 +70,20 @@ static void unlink_pager(struct pager *pager)
 	struct pager_conn *conn = pager->conn;
 	struct pager **pp;
 	uint64_t one = 1;
+	bool listed = false;
 
 	pthread_mutex_lock(&conn->lock);
 	for (pp = &conn->pagers; *pp; pp = &(*pp)->next) {
 		if (*pp == pager) {
 			*pp = pager->next;
+			listed = true;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&conn->lock);
 	(void)!write(conn->wake_fd, &one, sizeof(one));
+	if (listed)
+		put_pager(pager);
 }
 
 struct create_reply {
@@ -103,6 +135,8 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	pager->priv = priv;
 	pager->id = r.id;
 	pager->fd = r.fd;
+	pager->refs = 1;
+	pthread_cond_init(&pager->released, NULL);
 	pthread_mutex_lock(&conn->lock);
 	pager->next = conn->pagers;
 	conn->pagers = pager;
@@ -138,6 +172,8 @@ PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
 	pager->priv = priv;
 	pager->id = id;
 	pager->fd = -1;
+	pager->refs = 1;
+	pthread_cond_init(&pager->released, NULL);
 	/* Listed first: INIT and the returns follow the reply at once. */
 	pthread_mutex_lock(&conn->lock);
 	pager->next = conn->pagers;
@@ -147,8 +183,7 @@ PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
 	if (!err && r.fd < 0)
 		err = -EPROTO;
 	if (err) {
-		unlink_pager(pager);
-		free(pager);
+		unlink_pager(pager);	/* frees it */
 		return err;
 	}
 	pager->fd = r.fd;
@@ -185,16 +220,25 @@ static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payloa
 PAGER_API int pager_destroy(struct pager *pager)
 {
 	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_OBJECT_DESTROY, 0);
+	struct pager_conn *conn = pager->conn;
 	int err;
 
 	if (!msg)
 		return -ENOMEM;
-	err = pager__call(pager->conn, msg, NULL, NULL);
-	if (!err) {
-		unlink_pager(pager);
-		free(pager);
-	}
-	return err;
+	/* -ENOENT: the kernel destroyed or forgot it already; so be it. */
+	err = pager__call(conn, msg, NULL, NULL);
+	if (err && err != -ENOENT)
+		return err;
+	pthread_mutex_lock(&conn->lock);
+	pager->refs++;
+	pthread_mutex_unlock(&conn->lock);
+	unlink_pager(pager);
+	pthread_mutex_lock(&conn->lock);
+	while (pager->refs > 1 + (handling == pager))
+		pthread_cond_wait(&pager->released, &conn->lock);
+	pthread_mutex_unlock(&conn->lock);
+	put_pager(pager);
+	return 0;
 }
 
 struct supply_reply {
@@ -259,6 +303,9 @@ static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
 PAGER_API int pager_offer(struct pager *pager, uint64_t offset, size_t len,
 			  const void *data, unsigned int flags)
 {
+	/* supply() sends whole pages of @data: never read past its end. */
+	if (!len || len % page_size() || offset % page_size())
+		return -EINVAL;
 	return supply(pager, 0, offset, len, data, flags);
 }
 
@@ -319,9 +366,8 @@ PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
 	return pager__call(pager->conn, msg, stats_reply, stats);
 }
 
-static void handle_request(struct pager *pager, struct nlattr **tb)
+static void handle_request(struct pager *pager, struct nlattr **tb, void *buf)
 {
-	struct pager_conn *conn = pager->conn;
 	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
 	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
 	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
@@ -332,16 +378,13 @@ static void handle_request(struct pager *pager, struct nlattr **tb)
 	if (tb[EXTPAGER_A_OBJECT_ACCESS] &&
 	    nla_get_u32(tb[EXTPAGER_A_OBJECT_ACCESS]) == EXTPAGER_ACCESS_WRITE)
 		access = PAGER_ACCESS_WRITE;
-	if (!conn->buf) {
-		conn->buf = aligned_alloc(page_size(), EXTPAGER_MAX_RUN * page_size());
-		if (!conn->buf) {
-			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, ENOMEM);
-			return;
-		}
+	if (!buf) {
+		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, ENOMEM);
+		return;
 	}
-	ret = pager->ops->read(pager, offset, len, conn->buf, access, &flags);
+	ret = pager->ops->read(pager, offset, len, buf, access, &flags);
 	if (ret == 0) {
-		ret = supply(pager, req_id, offset, len, conn->buf, flags);
+		ret = supply(pager, req_id, offset, len, buf, flags);
 		/* Not sent: the faults must not wait for the timeout. */
 		if (ret < 0)
 			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
@@ -369,7 +412,8 @@ static void handle_unlock(struct pager *pager, struct nlattr **tb)
 }
 
 /* DATA_RETURN: the pages travel inline, one attribute each, in order. */
-static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlattr **tb)
+static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlattr **tb,
+			  void *buf)
 {
 	struct pager_conn *conn = pager->conn;
 	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
@@ -379,23 +423,21 @@ static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlat
 	struct nl_msg *msg;
 	int rem, ret;
 
-	if (!conn->buf)
-		conn->buf = aligned_alloc(page_size(), EXTPAGER_MAX_RUN * page_size());
 	nlmsg_for_each_attr(attr, nlh, GENL_HDRLEN, rem) {
-		if (nla_type(attr) != EXTPAGER_A_OBJECT_DATA || !conn->buf ||
+		if (nla_type(attr) != EXTPAGER_A_OBJECT_DATA || !buf ||
 		    got + nla_len(attr) > len)
 			continue;
-		memcpy((char *)conn->buf + got, nla_data(attr), nla_len(attr));
+		memcpy((char *)buf + got, nla_data(attr), nla_len(attr));
 		got += nla_len(attr);
 	}
-	if (!conn->buf)
+	if (!buf)
 		ret = -ENOMEM;
 	else if (got != len)
 		ret = -EPROTO;
 	else if (!pager->ops->write)
 		ret = -EOPNOTSUPP;
 	else
-		ret = pager->ops->write(pager, offset, len, conn->buf,
+		ret = pager->ops->write(pager, offset, len, buf,
 					tb[EXTPAGER_A_OBJECT_RETURN_FLAGS] &&
 					(nla_get_u32(tb[EXTPAGER_A_OBJECT_RETURN_FLAGS]) &
 					 EXTPAGER_RETURN_FLAGS_CLEAN) ? PAGER_CLEAN : 0);
@@ -513,7 +555,7 @@ PAGER_API int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t 
 		}
 		/* Nobody serves the connection: the returns are ours to store. */
 		pthread_mutex_unlock(&conn->lock);
-		err = pager__recv(conn, 1);
+		err = pager__recv_here(conn, 1);
 		err = err < 0 ? err : 0;
 		pthread_mutex_lock(&conn->lock);
 	}
@@ -544,8 +586,8 @@ PAGER_API int pager_return(struct pager *pager, uint64_t offset, uint64_t len)
 				  PAGER_LOCK_FLUSH);
 }
 
-/* One event from the kernel. */
-void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh)
+/* One event from the kernel; @buf is the handling thread's run buffer. */
+void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 {
 	struct genlmsghdr *ghdr = nlmsg_data(nlh);
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
@@ -561,45 +603,26 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh)
 	pager = find_pager(conn, nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]));
 	if (!pager)
 		return;
+	handling = pager;
 	switch (ghdr->cmd) {
 	case EXTPAGER_CMD_INIT:
 		handle_init(pager);
 		break;
 	case EXTPAGER_CMD_DATA_REQUEST:
-		handle_request(pager, tb);
+		handle_request(pager, tb, buf);
 		break;
 	case EXTPAGER_CMD_DATA_UNLOCK:
 		handle_unlock(pager, tb);
 		break;
 	case EXTPAGER_CMD_DATA_RETURN:
-		handle_return(pager, nlh, tb);
+		handle_return(pager, nlh, tb, buf);
 		break;
 	case EXTPAGER_CMD_TERMINATE:
 		unlink_pager(pager);
 		if (pager->ops->terminate)
 			pager->ops->terminate(pager);
-		free(pager);
 		break;
 	}
-}
-
-PAGER_API int pager_dispatch(struct pager_conn *conn)
-{
-	return pager__recv(conn, 0);
-}
-
-PAGER_API int pager_serve(struct pager_conn *conn)
-{
-	int err;
-
-	for (;;) {
-		pthread_mutex_lock(&conn->lock);
-		err = conn->pagers ? 0 : 1;
-		pthread_mutex_unlock(&conn->lock);
-		if (err)
-			return 0;
-		err = pager__recv(conn, 1);
-		if (err < 0)
-			return err;
-	}
+	handling = NULL;
+	put_pager(pager);
 }

@@ -218,7 +218,7 @@ static const struct pager_ops pattern_ops = {
 
 static inline void *serve_thread(void *conn)
 {
-	return (void *)(intptr_t)pager_serve(conn);
+	return (void *)(intptr_t)pager_serve(conn, 1);
 }
 
 /* --- a cgroup v2 memory limit ------------------------------------------- */

@@ -143,7 +143,7 @@ TEST(manager_killed_with_faults_pending)
 		    pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager) ||
 		    pager_send_fd(sv[1], pager_fd(pager), NULL, 0))
 			_exit(1);
-		pager_serve(conn);
+		pager_serve(conn, 1);
 		_exit(0);
 	}
 	fd = pager_recv_fd(sv[0], NULL, 0);

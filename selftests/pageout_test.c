@@ -107,7 +107,7 @@ static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
 		    write(sv[1], &myid, sizeof(myid)) != sizeof(myid))
 			_exit(3);
 		close(pager_fd(pager));
-		_exit(pager_serve(conn) ? 4 : 0);
+		_exit(pager_serve(conn, 1) ? 4 : 0);
 	}
 	close(sv[1]);
 	*fd = pager_recv_fd(sv[0], NULL, 0);

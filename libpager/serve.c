@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Serving a connection: in the calling thread, or with worker threads.
+ *
+ * With workers, the calling thread receives and the workers handle.  The
+ * events wait in one list, in the order they came; a worker takes the
+ * first one that no earlier event, waiting or running, overlaps.  Two
+ * events overlap if they are about the same object and share a page; INIT,
+ * TERMINATE and any other event without a run cover the whole object.  So
+ * events about different pages are handled in parallel, of one object as
+ * well as of several, while those about one page are handled one after the
+ * other in the kernel's order: a DATA_RETURN is stored before a later
+ * DATA_REQUEST for its page is read, a return sent again (after a timeout)
+ * is stored after the first, and TERMINATE comes after everything the
+ * object's events did.  Hashing events to per-worker queues would do as
+ * much only for runs of one page: runs straddle any fixed block.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <netlink/genl/genl.h>
+
+#include "internal.h"
+
+/*
+ * How far down the list a worker looks for an event it may take, which
+ * bounds the time it holds the pool's lock.  Looking no further is safe:
+ * the first event not running waits only for running ones.
+ */
+#define SERVE_WINDOW	64
+
+struct serve_pool {
+	struct pager_conn *conn;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;		/* an event came or may be free to run */
+	struct pager_event *head, **tail;
+	unsigned int waiting;		/* events no worker took yet */
+	unsigned int idle;		/* workers waiting on cond */
+	bool stop;			/* drain the list, then exit */
+};
+
+struct serve_worker {
+	struct serve_pool *pool;
+	pthread_t thread;
+	void *buf;			/* its run buffer */
+};
+
+/* The buffer a read callback fills: the longest run the kernel asks for. */
+static void *run_buf(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return aligned_alloc(page, EXTPAGER_MAX_RUN * page);
+}
+
+static bool has_pagers(struct pager_conn *conn)
+{
+	bool ret;
+
+	pthread_mutex_lock(&conn->lock);
+	ret = conn->pagers;
+	pthread_mutex_unlock(&conn->lock);
+	return ret;
+}
+
+/* --- in the calling thread --------------------------------------------- */
+
+static void handle_here(struct pager_event *ev, void *arg)
+{
+	struct pager_conn *conn = arg;
+
+	if (!conn->buf)
+		conn->buf = run_buf();
+	pager__handle(conn, ev->nlh, conn->buf);
+	free(ev);
+}
+
+/* Receive and handle in the calling thread. */
+int pager__recv_here(struct pager_conn *conn, int block)
+{
+	return pager__recv(conn, block, handle_here, conn);
+}
+
+PAGER_API int pager_dispatch(struct pager_conn *conn)
+{
+	return pager__recv_here(conn, 0);
+}
+
+static int serve_here(struct pager_conn *conn)
+{
+	int err;
+
+	while (has_pagers(conn)) {
+		err = pager__recv(conn, 1, handle_here, conn);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* --- with workers ------------------------------------------------------- */
+
+/* Note which object and bytes @ev is about. */
+static void classify(struct pager_event *ev)
+{
+	uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(ev->nlh))->cmd;
+	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
+	uint64_t offset, len;
+
+	pager__parse(ev->nlh, tb);
+	ev->id = tb[EXTPAGER_A_OBJECT_ID] ? nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]) : 0;
+	ev->running = false;
+	ev->first = 0;
+	ev->last = UINT64_MAX;
+	if (cmd != EXTPAGER_CMD_DATA_REQUEST && cmd != EXTPAGER_CMD_DATA_UNLOCK &&
+	    cmd != EXTPAGER_CMD_DATA_RETURN)
+		return;
+	if (!tb[EXTPAGER_A_OBJECT_OFFSET] || !tb[EXTPAGER_A_OBJECT_LENGTH])
+		return;
+	offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
+	len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	if (len && offset + len - 1 >= offset) {
+		ev->first = offset;
+		ev->last = offset + len - 1;
+	}
+}
+
+static bool overlap(const struct pager_event *a, const struct pager_event *b)
+{
+	return a->id == b->id && a->first <= b->last && b->first <= a->last;
+}
+
+/* The receiving thread hands @ev over.  */
+static void enqueue(struct pager_event *ev, void *arg)
+{
+	struct serve_pool *pool = arg;
+
+	classify(ev);
+	ev->next = NULL;
+	pthread_mutex_lock(&pool->lock);
+	*pool->tail = ev;
+	pool->tail = &ev->next;
+	pool->waiting++;
+	if (pool->idle)
+		pthread_cond_signal(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/* The first event that may run now, or NULL.  Under pool->lock. */
+static struct pager_event *pick(struct serve_pool *pool)
+{
+	struct pager_event *ev, *before;
+	unsigned int n = 0;
+
+	for (ev = pool->head; ev && n < SERVE_WINDOW; ev = ev->next, n++) {
+		if (ev->running)
+			continue;
+		for (before = pool->head; before != ev; before = before->next)
+			if (overlap(before, ev))
+				break;
+		if (before == ev)
+			return ev;
+	}
+	return NULL;
+}
+
+static void unlink_event(struct serve_pool *pool, struct pager_event *ev)
+{
+	struct pager_event **pp;
+
+	for (pp = &pool->head; *pp != ev; pp = &(*pp)->next)
+		;
+	*pp = ev->next;
+	if (pool->tail == &ev->next)
+		pool->tail = pp;
+}
+
+/*
+ * A worker that finishes an event looks for the next one itself, so an
+ * event its own unblocked is never left waiting; one that takes an event
+ * while more wait wakes another, which may find one free to run.
+ */
+static void *serve_worker(void *arg)
+{
+	struct serve_worker *w = arg;
+	struct serve_pool *pool = w->pool;
+	struct pager_event *ev;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		ev = pick(pool);
+		if (!ev) {
+			if (pool->stop && !pool->head)
+				break;
+			pool->idle++;
+			pthread_cond_wait(&pool->cond, &pool->lock);
+			pool->idle--;
+			continue;
+		}
+		ev->running = true;
+		pool->waiting--;
+		if (pool->waiting && pool->idle)
+			pthread_cond_signal(&pool->cond);
+		pthread_mutex_unlock(&pool->lock);
+		pager__handle(pool->conn, ev->nlh, w->buf);
+		pthread_mutex_lock(&pool->lock);
+		unlink_event(pool, ev);
+		free(ev);
+		if (pool->stop && !pool->head)
+			pthread_cond_broadcast(&pool->cond);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
+{
+	struct serve_pool pool = { .conn = conn };
+	struct serve_worker *w;
+	unsigned int i, n;
+	int err = 0;
+
+	w = calloc(nthreads, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	pool.tail = &pool.head;
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.cond, NULL);
+	for (n = 0; n < nthreads; n++) {
+		w[n].pool = &pool;
+		w[n].buf = run_buf();
+		if (!w[n].buf) {
+			err = -ENOMEM;
+			break;
+		}
+		err = -pthread_create(&w[n].thread, NULL, serve_worker, &w[n]);
+		if (err) {
+			free(w[n].buf);
+			break;
+		}
+	}
+	while (!err && has_pagers(conn)) {
+		err = pager__recv(conn, 1, enqueue, &pool);
+		if (err > 0)
+			err = 0;
+	}
+	/* The workers handle what was received before they exit. */
+	pthread_mutex_lock(&pool.lock);
+	pool.stop = true;
+	pthread_cond_broadcast(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+	for (i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		free(w[i].buf);
+	}
+	pthread_cond_destroy(&pool.cond);
+	pthread_mutex_destroy(&pool.lock);
+	free(w);
+	return err;
+}
+
+PAGER_API int pager_serve(struct pager_conn *conn, unsigned int nthreads)
+{
+	if (!nthreads)
+		return -EINVAL;
+	if (nthreads == 1)
+		return serve_here(conn);
+	return serve_workers(conn, nthreads);
+}

@@ -75,6 +75,12 @@ struct pager_ops {
 	 * closed.  @pager is freed when this returns.  May be NULL.
 	 */
 	void (*terminate)(struct pager *pager);
+	/*
+	 * The kernel dropped @len bytes of clean pages at @offset from memory
+	 * (the Hurd's notify_on_evict); the next fault on them calls read.
+	 * Best effort, after the fact.  NULL: the kernel does not tell.
+	 */
+	void (*evict)(struct pager *pager, uint64_t offset, size_t len);
 };
 
 /* Attributes sent with READY; zeroes mean the defaults. */

@@ -457,7 +457,8 @@ static struct nl_msg *ready_msg(struct pager *pager, const struct pager_attr *at
 
 	if (!msg || nla_put_u8(msg, EXTPAGER_A_OBJECT_MAY_CACHE, !attr->no_cache) ||
 	    nla_put_u32(msg, EXTPAGER_A_OBJECT_CLUSTER, attr->cluster ?: 1) ||
-	    nla_put_u64(msg, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, attr->resident_limit)) {
+	    nla_put_u64(msg, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, attr->resident_limit) ||
+	    nla_put_u8(msg, EXTPAGER_A_OBJECT_NOTIFY_EVICT, !!pager->ops->evict)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -616,6 +617,12 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 		break;
 	case EXTPAGER_CMD_DATA_RETURN:
 		handle_return(pager, nlh, tb, buf);
+		break;
+	case EXTPAGER_CMD_DATA_EVICTED:
+		if (pager->ops->evict && tb[EXTPAGER_A_OBJECT_OFFSET] &&
+		    tb[EXTPAGER_A_OBJECT_LENGTH])
+			pager->ops->evict(pager, pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]),
+					  pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]));
 		break;
 	case EXTPAGER_CMD_TERMINATE:
 		unlink_pager(pager);

@@ -114,7 +114,7 @@ static void classify(struct pager_event *ev)
 	ev->first = 0;
 	ev->last = UINT64_MAX;
 	if (cmd != EXTPAGER_CMD_DATA_REQUEST && cmd != EXTPAGER_CMD_DATA_UNLOCK &&
-	    cmd != EXTPAGER_CMD_DATA_RETURN)
+	    cmd != EXTPAGER_CMD_DATA_RETURN && cmd != EXTPAGER_CMD_DATA_EVICTED)
 		return;
 	if (!tb[EXTPAGER_A_OBJECT_OFFSET] || !tb[EXTPAGER_A_OBJECT_LENGTH])
 		return;

@@ -78,6 +78,7 @@ struct extpager_object {
 	bool init_sent;
 	bool ready;			/* READY received: faults may proceed */
 	bool may_cache;
+	bool notify_evict;		/* DATA_EVICTED for dropped clean pages */
 	bool destroyed;
 	bool dying;			/* being evicted: returns are final */
 	unsigned int cluster;		/* pages per fault's request */
@@ -109,6 +110,9 @@ struct extpager_object {
 	struct xarray clean;
 	pgoff_t clock_hand;		/* the resident limit's CLOCK */
 	struct work_struct shrink_work;
+	/* Pages dropped, to tell the manager about (notify_evict). */
+	struct xarray evicted;
+	struct work_struct evict_work;
 
 	atomic_t mappings;
 	struct extpager_stats stats;
@@ -201,6 +205,7 @@ int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first
 			  pgoff_t last, u32 should_return, u32 flags,
 			  struct netlink_ext_ack *extack);
 void extpager_limit_resident(struct extpager_object *obj);
+void extpager_note_eviction(struct extpager_object *obj, pgoff_t index);
 
 /* netlink.c */
 int extpager_notify(struct extpager_object *obj, u8 cmd,

@@ -871,8 +871,35 @@ const struct vm_operations_struct extpager_vm_ops = {
 	.page_mkwrite	= extpager_page_mkwrite,
 };
 
+/*
+ * A clean page supplied with notify_evict set is being dropped (reclaim,
+ * an invalidation, POSIX_FADV_DONTNEED): the manager hears of it.
+ */
+static bool extpager_release_folio(struct folio *folio, gfp_t gfp)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(folio->mapping->host);
+
+	/* invalidate_inode_pages2() asks before it finds the page dirty. */
+	if (folio_test_dirty(folio))
+		return false;
+	folio_detach_private(folio);
+	if (!READ_ONCE(obj->dying) && !READ_ONCE(obj->destroyed))
+		extpager_note_eviction(obj, folio->index);
+	return true;
+}
+
+/* Truncation (destroy, the object's end) is no eviction: no notice. */
+static void extpager_invalidate_folio(struct folio *folio, size_t offset,
+				      size_t len)
+{
+	if (offset == 0 && len == folio_size(folio))
+		folio_detach_private(folio);
+}
+
 const struct address_space_operations extpager_aops = {
 	.read_folio	= extpager_read_folio,
+	.release_folio	= extpager_release_folio,
+	.invalidate_folio = extpager_invalidate_folio,
 	.readahead	= extpager_readahead,
 	.writepages	= extpager_writepages,
 	.dirty_folio	= filemap_dirty_folio,

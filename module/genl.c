@@ -28,11 +28,12 @@ static const struct nla_policy extpager_object_get_nl_policy[EXTPAGER_A_OBJECT_I
 };
 
 /* EXTPAGER_CMD_READY - do */
-static const struct nla_policy extpager_ready_nl_policy[EXTPAGER_A_OBJECT_RESIDENT_LIMIT + 1] = {
+static const struct nla_policy extpager_ready_nl_policy[EXTPAGER_A_OBJECT_NOTIFY_EVICT + 1] = {
 	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[EXTPAGER_A_OBJECT_MAY_CACHE] = NLA_POLICY_MAX(NLA_U8, 1),
 	[EXTPAGER_A_OBJECT_CLUSTER] = NLA_POLICY_RANGE(NLA_U32, 1, EXTPAGER_MAX_RUN),
 	[EXTPAGER_A_OBJECT_RESIDENT_LIMIT] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_NOTIFY_EVICT] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* EXTPAGER_CMD_DATA_SUPPLY - do */
@@ -128,7 +129,7 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.doit		= extpager_nl_ready_doit,
 		.post_doit	= extpager_nl_post_doit,
 		.policy		= extpager_ready_nl_policy,
-		.maxattr	= EXTPAGER_A_OBJECT_RESIDENT_LIMIT,
+		.maxattr	= EXTPAGER_A_OBJECT_NOTIFY_EVICT,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 	{

@@ -46,12 +46,15 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 	if (cmd == EXTPAGER_CMD_INIT &&
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode)))
 		goto too_big;
+	/* DATA_EVICTED names a run, and asks nothing. */
+	if (req && cmd != EXTPAGER_CMD_DATA_EVICTED &&
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_REQUEST_ID, req->id))
+		goto too_big;
 	if (req &&
-	    (nla_put_u32(skb, EXTPAGER_A_OBJECT_REQUEST_ID, req->id) ||
-	     nla_put_uint(skb, EXTPAGER_A_OBJECT_OFFSET, (u64)req->index << PAGE_SHIFT) ||
+	    (nla_put_uint(skb, EXTPAGER_A_OBJECT_OFFSET, (u64)req->index << PAGE_SHIFT) ||
 	     nla_put_uint(skb, EXTPAGER_A_OBJECT_LENGTH, (u64)req->nr << PAGE_SHIFT)))
 		goto too_big;
-	if (req && req->kind == EXTPAGER_REQ_DATA &&
+	if (cmd == EXTPAGER_CMD_DATA_REQUEST &&
 	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ACCESS,
 			req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ))
 		goto too_big;
@@ -374,7 +377,8 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT, obj->vfs_inode.i_mapping->nrpages) ||
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_MAPPINGS, atomic_read(&obj->mappings)) ||
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, READ_ONCE(obj->resident_limit)) ||
-	    nla_put_uint(skb, EXTPAGER_A_OBJECT_HELD, extpager_nr_held(obj)))
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_HELD, extpager_nr_held(obj)) ||
+	    nla_put_u8(skb, EXTPAGER_A_OBJECT_NOTIFY_EVICT, READ_ONCE(obj->notify_evict)))
 		goto cancel;
 	nest = nla_nest_start(skb, EXTPAGER_A_OBJECT_STATS);
 	if (!nest ||
@@ -479,6 +483,9 @@ int extpager_nl_ready_doit(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[EXTPAGER_A_OBJECT_RESIDENT_LIMIT])
 		WRITE_ONCE(obj->resident_limit,
 			   nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_RESIDENT_LIMIT]));
+	if (info->attrs[EXTPAGER_A_OBJECT_NOTIFY_EVICT])
+		WRITE_ONCE(obj->notify_evict,
+			   nla_get_u8(info->attrs[EXTPAGER_A_OBJECT_NOTIFY_EVICT]));
 	obj->ready = true;
 	wake_up_all(&obj->wait);
 	mutex_unlock(&obj->lock);
@@ -523,6 +530,9 @@ static void extpager_supplied(struct extpager_object *obj, struct folio *folio,
 {
 	if (flags & EXTPAGER_SUPPLY_FLAGS_READONLY)
 		folio_set_checked(folio);
+	/* Private: reclaim asks ->release_folio() before it drops the page. */
+	if (READ_ONCE(obj->notify_evict) && !folio_test_private(folio))
+		folio_attach_private(folio, obj);
 	folio_mark_uptodate(folio);
 	if ((flags & EXTPAGER_SUPPLY_FLAGS_PRECIOUS) &&
 	    !xa_is_err(xa_store(&obj->clean, folio->index, xa_mk_value(1),

@@ -36,6 +36,7 @@
 static void extpager_default_fn(struct work_struct *work);
 static void extpager_redeliver_fn(struct work_struct *work);
 static void extpager_shrink_fn(struct work_struct *work);
+static void extpager_evict_fn(struct work_struct *work);
 
 void extpager_pageout_init(struct extpager_object *obj)
 {
@@ -45,6 +46,8 @@ void extpager_pageout_init(struct extpager_object *obj)
 	INIT_WORK(&obj->default_work, extpager_default_fn);
 	INIT_WORK(&obj->redeliver_work, extpager_redeliver_fn);
 	INIT_WORK(&obj->shrink_work, extpager_shrink_fn);
+	xa_init(&obj->evicted);
+	INIT_WORK(&obj->evict_work, extpager_evict_fn);
 }
 
 /* The object is being evicted: its page cache is gone, and so is @held's use. */
@@ -52,6 +55,8 @@ void extpager_pageout_exit(struct extpager_object *obj)
 {
 	cancel_work_sync(&obj->redeliver_work);
 	cancel_work_sync(&obj->shrink_work);
+	cancel_work_sync(&obj->evict_work);
+	xa_destroy(&obj->evicted);
 	flush_work(&obj->default_work);
 	extpager_discard_held(obj);
 	xa_destroy(&obj->clean);
@@ -540,4 +545,46 @@ void extpager_limit_resident(struct extpager_object *obj)
 
 	if (limit && obj->vfs_inode.i_mapping->nrpages > limit)
 		queue_work(system_unbound_wq, &obj->shrink_work);
+}
+
+/*
+ * Reclaim or an invalidation is dropping clean page @index, which had the
+ * manager's notify_evict when it was supplied.  This runs where memory may
+ * be short and locks are held: note the page without sleeping (a notice
+ * that cannot be noted is lost: it is only a notice) and tell the manager
+ * from a worker.
+ */
+void extpager_note_eviction(struct extpager_object *obj, pgoff_t index)
+{
+	if (xa_is_err(xa_store(&obj->evicted, index, xa_mk_value(1),
+			       GFP_NOWAIT | __GFP_NOWARN)))
+		return;
+	queue_work(system_unbound_wq, &obj->evict_work);
+}
+
+/* DATA_EVICTED, one message per run of contiguous dropped pages. */
+static void extpager_evict_fn(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(work, struct extpager_object,
+						   evict_work);
+	struct extpager_request run = { .kind = EXTPAGER_REQ_DATA };
+	unsigned long index;
+	void *entry;
+
+	mutex_lock(&obj->lock);
+	xa_for_each(&obj->evicted, index, entry) {
+		xa_erase(&obj->evicted, index);
+		if (run.nr && index == run.index + run.nr &&
+		    run.nr < EXTPAGER_MAX_RUN) {
+			run.nr++;
+			continue;
+		}
+		if (run.nr)
+			extpager_notify(obj, EXTPAGER_CMD_DATA_EVICTED, &run);
+		run.index = index;
+		run.nr = 1;
+	}
+	if (run.nr)
+		extpager_notify(obj, EXTPAGER_CMD_DATA_EVICTED, &run);
+	mutex_unlock(&obj->lock);
 }

@@ -23,6 +23,7 @@ struct shstore {
 	atomic_int clean_writes;	/* of which PAGER_CLEAN */
 	atomic_int unlocks;
 	atomic_int stored_pages;
+	atomic_int evicted_pages;	/* evict callbacks' pages */
 	char data[];
 };
 
@@ -74,10 +75,25 @@ static int sh_unlock(struct pager *pager, uint64_t offset, size_t len)
 	return 0;
 }
 
+static void sh_evict(struct pager *pager, uint64_t offset, size_t len)
+{
+	struct shstore *s = pager_priv(pager);
+
+	atomic_fetch_add(&s->evicted_pages, len / PAGE);
+}
+
 static const struct pager_ops sh_ops = {
 	.read	= sh_read,
 	.write	= sh_write,
 	.unlock	= sh_unlock,
+};
+
+/* The same, told of evictions. */
+static const struct pager_ops sh_evict_ops = {
+	.read	= sh_read,
+	.write	= sh_write,
+	.unlock	= sh_unlock,
+	.evict	= sh_evict,
 };
 
 /*
@@ -477,6 +493,46 @@ TEST(the_resident_limit_bounds_an_object)
 	close(pager_fd(pager));
 	pthread_join(server, NULL);
 	pager_conn_close(conn);
+}
+
+/*
+ * With an evict callback, the manager hears of the clean pages the kernel
+ * drops, and of no dirty page; without one, it hears nothing.
+ */
+TEST(evictions_of_clean_pages_are_told)
+{
+	const size_t size = 32 * PAGE;
+	const struct pager_ops *ops[] = { &sh_evict_ops, &sh_ops };
+	struct pager_conn *conn;
+	struct pager *pager;
+	pthread_t server;
+	unsigned int i;
+	int n;
+	char *p;
+
+	for (i = 0; i < 2; i++) {
+		struct shstore *s = shstore_new(size, 70);
+
+		ASSERT_NE(NULL, s);
+		ASSERT_EQ(0, pager_conn_open(&conn));
+		ASSERT_EQ(0, pager_create(conn, size, ops[i], NULL, s, &pager));
+		ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 pager_fd(pager), 0);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_TRUE(check_pattern(p, 70, 0, 10 * PAGE));	/* 10 clean */
+		p[12 * PAGE] = 1;					/* 1 dirty */
+		ASSERT_EQ(0, pager_flush(pager, 0, 0));
+		/* The notices follow the flush: give them time to arrive. */
+		for (n = 0; n < 100 && atomic_load(&s->evicted_pages) < 10 * (i == 0); n++)
+			usleep(20 * 1000);
+		usleep(100 * 1000);
+		EXPECT_EQ(i == 0 ? 10 : 0, atomic_load(&s->evicted_pages));
+		munmap(p, size);
+		close(pager_fd(pager));
+		pthread_join(server, NULL);
+		pager_conn_close(conn);
+	}
 }
 
 TEST(adoption_is_refused_to_others)

@@ -32,6 +32,9 @@ extern unsigned int max_objects_per_user;
 extern unsigned long default_pager_max_pages;
 extern atomic_long_t default_pager_pages;
 
+/* Every object's background work; drained before the module goes. */
+extern struct workqueue_struct *extpager_wq;
+
 /*
  * A manager: the generic netlink socket, named by netns and port id, that
  * created objects.  It goes when the socket is released (NETLINK_URELEASE).
@@ -88,6 +91,7 @@ struct extpager_object {
 	u32 next_request_id;
 	struct list_head deadlines;	/* data requests and returns */
 	struct delayed_work timeout_work;
+	unsigned long timeout_at;	/* when it runs, if pending */
 	struct list_head faults;	/* struct extpager_fault in flight */
 	struct list_head sigbus;	/* struct extpager_sigbus to deliver */
 	wait_queue_head_t wait;		/* ready, request slots, unlocks */
@@ -206,6 +210,7 @@ int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first
 			  struct netlink_ext_ack *extack);
 void extpager_limit_resident(struct extpager_object *obj);
 void extpager_note_eviction(struct extpager_object *obj, pgoff_t index);
+void extpager_forget_held(struct extpager_object *obj, struct folio *folio);
 
 /* netlink.c */
 int extpager_notify(struct extpager_object *obj, u8 cmd,

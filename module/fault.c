@@ -101,14 +101,28 @@ static void extpager_retire(struct extpager_object *obj,
 	wake_up_all(&obj->wait);
 }
 
+/*
+ * Make the timeout work run at @when at the latest.  Requests and returns
+ * have timeouts of their own, so a new deadline may be the earliest.
+ * Under obj->lock.
+ */
+static void extpager_arm_timeout(struct extpager_object *obj, unsigned long when)
+{
+	if (delayed_work_pending(&obj->timeout_work) &&
+	    !time_before(when, obj->timeout_at))
+		return;
+	obj->timeout_at = when;
+	mod_delayed_work(system_wq, &obj->timeout_work,
+			 max_t(long, when - jiffies, 1));
+}
+
 /* Start the clock on @req.  Under obj->lock. */
 static void extpager_set_deadline(struct extpager_object *obj,
 				  struct extpager_request *req,
 				  unsigned long timeout)
 {
 	req->deadline = jiffies + timeout;
-	if (list_empty(&obj->deadlines))
-		schedule_delayed_work(&obj->timeout_work, timeout);
+	extpager_arm_timeout(obj, req->deadline);
 	list_add_tail(&req->deadline_node, &obj->deadlines);
 }
 
@@ -421,8 +435,7 @@ static void extpager_timeout_fn(struct work_struct *work)
 		list_add_tail(&req->deadline_node, &expired);
 	}
 	if (next)
-		schedule_delayed_work(&obj->timeout_work,
-				      max_t(long, next - jiffies, 1));
+		extpager_arm_timeout(obj, next);
 	mutex_unlock(&obj->lock);
 	extpager_fail_list(obj, &expired, -ETIMEDOUT);
 }
@@ -839,6 +852,8 @@ static vm_fault_t extpager_page_mkwrite(struct vm_fault *vmf)
 	}
 	/* Modified: its return is no longer the manager's own data. */
 	xa_erase(&EXTPAGER_OBJ(inode)->clean, folio->index);
+	/* And the default pager's copy of the page is stale now. */
+	extpager_forget_held(EXTPAGER_OBJ(inode), folio);
 	folio_set_referenced(folio);
 	folio_mark_dirty(folio);
 	return VM_FAULT_LOCKED;

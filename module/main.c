@@ -78,14 +78,21 @@ module_param_cb(default_pager_pages, &default_pager_pages_ops, NULL, 0444);
 MODULE_PARM_DESC(default_pager_pages,
 		 "Pages the default pager holds now, for all objects (read-only)");
 
+struct workqueue_struct *extpager_wq;
+
 static int __init extpager_init(void)
 {
 	int err;
 
+	/* WQ_MEM_RECLAIM: the default pager ends writeback that reclaim waits on. */
+	extpager_wq = alloc_workqueue("extpager", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!extpager_wq)
+		return -ENOMEM;
+
 	err = extpager_fs_init();
 	if (err) {
 		pr_err("cannot set up the object filesystem: %d\n", err);
-		return err;
+		goto destroy_wq;
 	}
 	err = extpager_managers_init();
 	if (err) {
@@ -103,12 +110,16 @@ managers_exit:
 	extpager_managers_exit();
 fs_exit:
 	extpager_fs_exit();
+destroy_wq:
+	destroy_workqueue(extpager_wq);
 	return err;
 }
 
 static void __exit extpager_exit(void)
 {
 	genl_unregister_family(&extpager_nl_family);
+	/* Lock requests may hold the last reference to an object. */
+	destroy_workqueue(extpager_wq);
 	extpager_managers_exit();
 	extpager_fs_exit();
 }

@@ -329,9 +329,12 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 	reply = NULL;
 	if (err)
 		goto put_file;
-	fd_install(fd, file);
-	/* After the reply: the manager knows the object before its events. */
+	/*
+	 * After the reply, so that the manager knows the object before its
+	 * events; before fd_install(), which lets another thread close it.
+	 */
 	extpager_object_adopted(obj);
+	fd_install(fd, file);
 	return 0;
 
 put_file:
@@ -658,7 +661,11 @@ static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 		else
 			err = -EEXIST;
 		filemap_invalidate_unlock_shared(mapping);
-		if (!err) {
+		if (!err && extpager_unhold(obj, folio)) {
+			/* The default pager's copy is newer than the manager's. */
+			folio_unlock(folio);
+			(*skipped)++;
+		} else if (!err) {
 			extpager_supplied(obj, folio, flags);
 			supplied++;
 		} else if (err == -EEXIST) {

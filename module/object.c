@@ -86,17 +86,19 @@ static void extpager_evict_inode(struct inode *inode)
 
 	if (obj->id) {
 		mutex_lock(&obj->lock);
-		obj->dying = true;
+		obj->dying = true;		/* returns are final from now */
 		managed = obj->manager;
 		mutex_unlock(&obj->lock);
+		cancel_delayed_work_sync(&obj->timeout_work);
+		extpager_fail_all(obj);		/* returns in flight go again */
+		/* Then nothing the works below wait for is in flight. */
+		flush_work(&obj->default_work);
 		cancel_work_sync(&obj->redeliver_work);
 		cancel_work_sync(&obj->shrink_work);
-		extpager_fail_all(obj);		/* returns in flight go again */
 		/* The default pager's pages too: they are the manager's. */
 		if (managed)
 			extpager_redeliver_range(obj, 0, ULONG_MAX);
 		filemap_fdatawrite(&inode->i_data);
-		cancel_delayed_work_sync(&obj->timeout_work);
 	}
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
@@ -444,7 +446,7 @@ void extpager_object_adopted(struct extpager_object *obj)
 		extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
 	}
 	mutex_unlock(&obj->lock);
-	queue_work(system_unbound_wq, &obj->redeliver_work);
+	queue_work(extpager_wq, &obj->redeliver_work);
 }
 
 static void extpager_object_init_once(void *p)

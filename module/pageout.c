@@ -71,10 +71,9 @@ void extpager_discard_held(struct extpager_object *obj)
 	unsigned long n = 0, index;
 	void *entry;
 
-	xa_for_each(&obj->held, index, entry) {
-		xa_erase(&obj->held, index);
-		n++;
-	}
+	xa_for_each(&obj->held, index, entry)
+		if (xa_erase(&obj->held, index))
+			n++;
 	atomic_long_sub(n, &default_pager_pages);
 	atomic_long_sub(n, &obj->nr_held);
 	if (n && obj->store)
@@ -92,6 +91,19 @@ static void extpager_drop_held(struct extpager_object *obj, pgoff_t index)
 	atomic_long_dec(&obj->nr_held);
 }
 
+/*
+ * Locked @folio is about to be modified: the default pager's copy of it,
+ * if any, is stale from now on.  A hold in progress ends with writeback.
+ */
+void extpager_forget_held(struct extpager_object *obj, struct folio *folio)
+{
+	if (!xa_load(&obj->held, folio->index))
+		return;
+	folio_wait_writeback(folio);
+	if (xa_load(&obj->held, folio->index))
+		extpager_drop_held(obj, folio->index);
+}
+
 static struct file *extpager_store(struct extpager_object *obj)
 {
 	struct file *store;
@@ -106,6 +118,7 @@ static struct file *extpager_store(struct extpager_object *obj)
 					i_size_read(&obj->vfs_inode), VM_NORESERVE);
 	if (IS_ERR(store))
 		return store;
+	store->f_flags |= O_LARGEFILE;	/* objects may be larger than 2 GiB */
 	mutex_lock(&obj->lock);
 	if (!obj->store) {
 		obj->store = store;
@@ -207,7 +220,7 @@ void extpager_to_default(struct extpager_object *obj,
 	mutex_lock(&obj->lock);
 	list_add_tail(&req->deadline_node, &obj->to_default);
 	mutex_unlock(&obj->lock);
-	queue_work(system_unbound_wq, &obj->default_work);
+	queue_work(extpager_wq, &obj->default_work);
 }
 
 /*
@@ -270,11 +283,14 @@ int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
 				ret = PTR_ERR(folio);
 				break;
 			}
+			/* A return in flight may be about to hold the page. */
+			folio_wait_writeback(folio);
 			if (!xa_load(&obj->held, at)) {
 				ret = 0;	/* a fault took it meanwhile */
 			} else if (folio_test_uptodate(folio)) {
 				/* Written since it was held: the store's copy is stale. */
 				extpager_drop_held(obj, at);
+				xa_erase(&obj->clean, at);
 				folio_mark_dirty(folio);
 				ret = 1;
 			} else {
@@ -317,7 +333,7 @@ unsigned long extpager_nr_held(struct extpager_object *obj)
 void extpager_manager_answers(struct extpager_object *obj)
 {
 	if (atomic_long_read(&obj->nr_held) && READ_ONCE(obj->manager))
-		queue_work(system_unbound_wq, &obj->redeliver_work);
+		queue_work(extpager_wq, &obj->redeliver_work);
 }
 
 /* A manager answers again, or adopted the object: return what is held. */
@@ -355,8 +371,10 @@ static void extpager_mark_clean_for_return(struct extpager_object *obj,
 			struct folio *folio = fbatch.folios[i];
 
 			folio_lock(folio);
+			/* Held pages are not the manager's data: not clean. */
 			if (folio->mapping == mapping && folio_test_uptodate(folio) &&
-			    !folio_test_dirty(folio) &&
+			    !folio_test_dirty(folio) && !folio_test_writeback(folio) &&
+			    !xa_load(&obj->held, folio->index) &&
 			    !xa_is_err(xa_store(&obj->clean, folio->index,
 						xa_mk_value(1), GFP_KERNEL)))
 				folio_mark_dirty(folio);
@@ -378,8 +396,12 @@ static void extpager_write_protect(struct extpager_object *obj, pgoff_t first,
 
 	folio_batch_init(&fbatch);
 	while (filemap_get_folios(mapping, &index, last, &fbatch)) {
-		for (i = 0; i < folio_batch_count(&fbatch); i++)
+		for (i = 0; i < folio_batch_count(&fbatch); i++) {
+			/* Under the lock ->page_mkwrite() tests it under. */
+			folio_lock(fbatch.folios[i]);
 			folio_set_checked(fbatch.folios[i]);
+			folio_unlock(fbatch.folios[i]);
+		}
 		folio_batch_release(&fbatch);
 		cond_resched();
 	}
@@ -455,7 +477,7 @@ int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first
 	lock->last = last;
 	lock->should_return = should_return;
 	lock->flags = flags;
-	queue_work(system_unbound_wq, &lock->work);
+	queue_work(extpager_wq, &lock->work);
 	return 0;
 }
 
@@ -544,7 +566,7 @@ void extpager_limit_resident(struct extpager_object *obj)
 	unsigned long limit = READ_ONCE(obj->resident_limit);
 
 	if (limit && obj->vfs_inode.i_mapping->nrpages > limit)
-		queue_work(system_unbound_wq, &obj->shrink_work);
+		queue_work(extpager_wq, &obj->shrink_work);
 }
 
 /*
@@ -559,7 +581,7 @@ void extpager_note_eviction(struct extpager_object *obj, pgoff_t index)
 	if (xa_is_err(xa_store(&obj->evicted, index, xa_mk_value(1),
 			       GFP_NOWAIT | __GFP_NOWARN)))
 		return;
-	queue_work(system_unbound_wq, &obj->evict_work);
+	queue_work(extpager_wq, &obj->evict_work);
 }
 
 /* DATA_EVICTED, one message per run of contiguous dropped pages. */

@@ -239,6 +239,45 @@ TEST_F_TIMEOUT(po, a_stopped_manager_loses_nothing, 300)
 	waitpid(mgr, NULL, 0);
 }
 
+/*
+ * A page the default pager holds and that is written again: the held copy
+ * is stale from then on, and must never come back over the newer data.
+ */
+TEST_F_TIMEOUT(po, a_page_rewritten_while_held_keeps_the_new_data, 120)
+{
+	const size_t size = 16 * PAGE;
+	struct shstore *s = shstore_new(size, 80);
+	uint32_t id;
+	pid_t mgr;
+	char *p;
+	int fd, i;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, param_set("return_timeout_ms", 300));
+	mgr = spawn_manager(s, &fd, &id);
+	ASSERT_LT(0, mgr);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, 80, 0, size));
+	ASSERT_EQ(0, kill(mgr, SIGSTOP));
+	memset(p + 2 * PAGE, 0x11, PAGE);
+	ASSERT_EQ(0, sync_file_range(fd, 2 * PAGE, PAGE, SYNC_FILE_RANGE_WRITE));
+	for (i = 0; i < 100 && param_get("default_pager_pages") < 1; i++)
+		usleep(50 * 1000);
+	ASSERT_EQ(1, param_get("default_pager_pages"));	/* 0x11 is held */
+	memset(p + 2 * PAGE, 0x22, PAGE);
+	ASSERT_EQ(0, kill(mgr, SIGCONT));
+	EXPECT_EQ(0, wait_default_pager_empty(30));
+	ASSERT_EQ(0, msync(p, size, MS_SYNC));
+	/* Dropped from memory: the next read asks for it again. */
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	EXPECT_EQ(0x22, p[2 * PAGE + 5]);
+	EXPECT_EQ(0x22, s->data[2 * PAGE + 5]);
+	munmap(p, size);
+	close(fd);
+	waitpid(mgr, NULL, 0);
+}
+
 /* Try to adopt @id on a connection of its own. */
 static int adopt_elsewhere(uint32_t id, struct shstore *s)
 {

@@ -4,7 +4,9 @@
  * extpager manager, next to tmpfs paging out to swap, under the same
  * cgroup memory limit in the same VM run.
  *
- * Each case runs a client in a fresh cgroup with memory.max LIMIT that
+ * Each case runs a client in a fresh cgroup with memory.high LIMIT (which
+ * throttles and reclaims, where memory.max would OOM-kill tmpfs's swap-in
+ * under TCG) that
  *
  *   write pass    writes every page of an object of SIZE bytes through a
  *                 MAP_SHARED mapping, then msync(MS_SYNC)s it: most pages
@@ -84,7 +86,7 @@ static int run_client(int fd, size_t size, size_t limit, struct result *r)
 	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/return-bench-%d", getpid());
 	if (mkdir(cg, 0755) && errno != EEXIST)
 		return -1;
-	snprintf(path, sizeof(path), "%s/memory.max", cg);
+	snprintf(path, sizeof(path), "%s/memory.high", cg);
 	snprintf(text, sizeof(text), "%zu", limit);
 	if (write_file(path, text) || pipe(pfd))
 		return -1;
@@ -252,7 +254,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "return_bench: no swap in this VM (scripts/vm run --swap=SIZE)\n");
 		return 1;
 	}
-	printf("return_bench: %zu MiB written and read back under memory.max %zu MiB, swap %ld MiB\n",
+	printf("return_bench: %zu MiB written and read back under memory.high %zu MiB, swap %ld MiB\n",
 	       size >> 20, limit >> 20, swap_total_kib() >> 10);
 	if (run_extpager(size, limit, &ep, &returns, &defaulted) ||
 	    run_tmpfs(size, limit, &tm))

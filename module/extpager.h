@@ -151,6 +151,7 @@ struct extpager_request {
 	enum extpager_request_kind kind;
 	bool write;			/* the fault that caused it */
 	bool clean;			/* return: no page was modified */
+	bool overflow;			/* return: max_returns are in flight */
 	pgoff_t index;
 	unsigned int nr;
 	unsigned int pending;		/* data: folios not yet answered */

@@ -672,11 +672,12 @@ static bool extpager_return_slot(struct extpager_object *obj)
 }
 
 /*
- * Whether a return may start now: at most max_returns are in flight per
- * object, so that a burst of writeback does not overflow the manager's
- * socket (and go to the default pager for no fault of the manager's).
- * Background writeback leaves the rest for later; data integrity writeback
- * (fsync) waits for a slot, for return_timeout_ms at most.
+ * Whether a return may go to the manager now: at most max_returns are in
+ * flight per object, what its socket is sized for.  Data integrity
+ * writeback (fsync) waits for a slot, for return_timeout_ms at most.
+ * Background writeback and reclaim's must not wait for the manager, nor
+ * leave the pages dirty (reclaim could not free them): those runs go to
+ * the default pager, and come back to the manager when it catches up.
  */
 static bool extpager_may_return(struct extpager_object *obj,
 				struct writeback_control *wbc)
@@ -688,6 +689,15 @@ static bool extpager_may_return(struct extpager_object *obj,
 	wait_event_killable_timeout(obj->wait, extpager_return_slot(obj),
 				    msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
 	return true;
+}
+
+static void extpager_send_run(struct extpager_object *obj,
+			      struct extpager_request *req)
+{
+	if (req->overflow)
+		extpager_to_default(obj, req);
+	else
+		extpager_return(obj, req);
 }
 
 /*
@@ -708,14 +718,8 @@ static int extpager_writepages(struct address_space *mapping,
 
 		if (req && (folio->index != req->index + req->nr ||
 			    req->nr == EXTPAGER_RETURN_PAGES || req->clean != clean)) {
-			extpager_return(obj, req);
+			extpager_send_run(obj, req);
 			req = NULL;
-		}
-		if (!req && !extpager_may_return(obj, wbc)) {
-			/* The manager has enough to do: later, by the flusher. */
-			folio_redirty_for_writepage(wbc, folio);
-			folio_unlock(folio);
-			continue;
 		}
 		if (!req) {
 			req = extpager_request_alloc(EXTPAGER_REQ_RETURN, folio->index,
@@ -729,13 +733,14 @@ static int extpager_writepages(struct address_space *mapping,
 			}
 			req->nr = 0;
 			req->clean = clean;
+			req->overflow = !extpager_may_return(obj, wbc);
 		}
 		folio_start_writeback(folio);
 		folio_unlock(folio);
 		req->folios[req->nr++] = folio;
 	}
 	if (req)
-		extpager_return(obj, req);
+		extpager_send_run(obj, req);
 	return err;
 }
 

@@ -126,7 +126,8 @@ static int extpager_init_fs_context(struct fs_context *fc)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->ops = &extpager_sops;
-	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
+	/* SB_I_CGROUPWB: dirty pages are throttled and written back per memcg. */
+	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV | SB_I_CGROUPWB;
 	return 0;
 }
 

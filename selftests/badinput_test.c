@@ -213,6 +213,10 @@ TEST_F(pending, stale_and_mismatched_answers)
 				    .offset = 0, .len = PAGE, .error = EIO));
 	EXPECT_REFUSED(ESTALE, CALL(self->conn, UNLOCK_REPLY, .id = id, .req = r,
 				    .grant = 1));
+	/* A return that was never sent: the data request is no return. */
+	EXPECT_REFUSED(ESTALE, CALL(self->conn, RETURN_ACK, .id = id, .req = r));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "return"));
+	EXPECT_REFUSED(ESTALE, CALL(self->conn, RETURN_ACK, .id = id, .req = r + 1000));
 }
 
 TEST_F(pending, answers_missing_attributes)

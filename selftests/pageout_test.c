@@ -228,6 +228,12 @@ TEST_F_TIMEOUT(po, a_stopped_manager_loses_nothing, 300)
 	EXPECT_LT(0, param_get("default_pager_pages"))
 		TH_LOG("nothing went to the default pager");
 	EXPECT_EQ(0, atomic_load(&s->writes));	/* it was stopped */
+	/*
+	 * Clean pages dropped, the manager still stopped: what is read back
+	 * can only come from the default pager (or still be cached).
+	 */
+	ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+	EXPECT_TRUE(check_pattern(p, 21, 0, size));
 
 	ASSERT_EQ(0, kill(mgr, SIGCONT));
 	EXPECT_EQ(0, wait_default_pager_empty(120));
@@ -276,6 +282,54 @@ TEST_F_TIMEOUT(po, a_page_rewritten_while_held_keeps_the_new_data, 120)
 	munmap(p, size);
 	close(fd);
 	waitpid(mgr, NULL, 0);
+}
+
+/*
+ * A default pager that can take nothing (default_pager_max_pages 0): the
+ * pages of a return that times out stay dirty in memory, counted, and
+ * fsync says so; once the manager answers, they reach it.
+ */
+TEST_F_TIMEOUT(po, what_the_default_pager_cannot_take_stays_dirty, 120)
+{
+	const size_t size = 16 * PAGE;
+	long saved_max = param_get("default_pager_max_pages");
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct pager_stats st;
+	struct shstore *s = shstore_new(size, 90);
+	pthread_t server;
+	char *p;
+	int i;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, param_set("return_timeout_ms", 200));
+	ASSERT_EQ(0, param_set("default_pager_max_pages", 0));
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, size, &sh_ops, NULL, s, &pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x44, PAGE);
+	s->delay_ms = 1000;		/* the ack comes too late */
+	EXPECT_EQ(-1, msync(p, size, MS_SYNC));
+	EXPECT_EQ(ENOSPC, errno);
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, pager_stats(pager, &st));
+		if (st.default_failures)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_LE(1, st.default_failures);
+	EXPECT_EQ(0, st.held);
+	EXPECT_EQ(0x44, p[100]);	/* still there, dirty */
+	s->delay_ms = 0;
+	EXPECT_EQ(0, pager_sync(pager, 0, 0));
+	EXPECT_EQ(0x44, s->data[100]);
+	munmap(p, size);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+	EXPECT_EQ(0, param_set("default_pager_max_pages", saved_max));
 }
 
 /* Try to adopt @id on a connection of its own. */
@@ -572,6 +626,50 @@ TEST(evictions_of_clean_pages_are_told)
 		pthread_join(server, NULL);
 		pager_conn_close(conn);
 	}
+}
+
+/* pager_set_attr(): a limit set on a populated object takes effect. */
+TEST(set_attr_changes_the_resident_limit)
+{
+	const size_t size = 128 * PAGE;
+	struct pager_attr attr = { .cluster = 16 };
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct pager_stats st;
+	struct shstore *s = shstore_new(size, 95);
+	pthread_t server;
+	char *p;
+	int i;
+
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, size, &sh_ops, &attr, s, &pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, 95, 0, size));
+	ASSERT_EQ(0, pager_stats(pager, &st));
+	EXPECT_EQ(size / PAGE, st.resident);
+	EXPECT_EQ(0, st.resident_limit);
+
+	attr.resident_limit = 32;
+	attr.cluster = EXTPAGER_MAX_RUN + 1;
+	EXPECT_EQ(-EINVAL, pager_set_attr(pager, &attr));
+	attr.cluster = 16;
+	ASSERT_EQ(0, pager_set_attr(pager, &attr));
+	for (i = 0; i < 100; i++) {
+		ASSERT_EQ(0, pager_stats(pager, &st));
+		if (st.resident <= 32)
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_EQ(32, st.resident_limit);
+	EXPECT_GE(32, st.resident);
+	EXPECT_TRUE(check_pattern(p, 95, 0, size));	/* asked for again */
+	munmap(p, size);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
 }
 
 TEST(adoption_is_refused_to_others)

@@ -81,6 +81,13 @@ struct pager_ops {
 	 * Best effort, after the fact.  NULL: the kernel does not tell.
 	 */
 	void (*evict)(struct pager *pager, uint64_t offset, size_t len);
+	/*
+	 * The object's extent in bytes now (the Hurd's pager_report_extent):
+	 * pages wholly beyond it are not read, their faults get SIGBUS as
+	 * past the end of a file; and pager_create() with size 0 takes the
+	 * object's size from it.  NULL: the object's size is its extent.
+	 */
+	uint64_t (*extent)(struct pager *pager);
 };
 
 /* Attributes sent with READY; zeroes mean the defaults. */

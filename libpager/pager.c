@@ -115,6 +115,16 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	if (attr && attr->cluster > EXTPAGER_MAX_RUN)
 		return -EINVAL;
 	pager = calloc(1, sizeof(*pager));
+	if (pager && !size && ops->extent) {
+		/* As big as the pager says its data is, in whole pages. */
+		pager->ops = ops;
+		pager->priv = priv;
+		size = (ops->extent(pager) + page_size() - 1) / page_size() * page_size();
+		if (!size) {
+			free(pager);
+			return -EINVAL;
+		}
+	}
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_CREATE, 0);
 	if (!pager || !msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size)) {
 		nlmsg_free(msg);
@@ -381,6 +391,21 @@ static void handle_request(struct pager *pager, struct nlattr **tb, void *buf)
 	if (!buf) {
 		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, ENOMEM);
 		return;
+	}
+	if (pager->ops->extent) {
+		uint64_t end = pager->ops->extent(pager);
+
+		end = (end + page_size() - 1) / page_size() * page_size();
+		/* Pages past the extent fail, as past the end of a file. */
+		if (end < offset + len) {
+			uint64_t from = end > offset ? end : offset;
+
+			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, from,
+			       offset + len - from, ENXIO);
+			if (from == offset)
+				return;
+			len = from - offset;
+		}
 	}
 	ret = pager->ops->read(pager, offset, len, buf, access, &flags);
 	if (ret == 0) {

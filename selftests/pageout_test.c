@@ -19,6 +19,8 @@ struct shstore {
 	int fail;			/* errno for returns, 0 to store */
 	unsigned int precious;		/* supply with PAGER_PRECIOUS */
 	unsigned int delay_ms;		/* before each store */
+	uint64_t extent;		/* for sh_extent_ops */
+	atomic_int reads;		/* read callbacks */
 	atomic_int writes;		/* write callbacks */
 	atomic_int clean_writes;	/* of which PAGER_CLEAN */
 	atomic_int unlocks;
@@ -44,6 +46,7 @@ static int sh_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
 {
 	struct shstore *s = pager_priv(pager);
 
+	atomic_fetch_add(&s->reads, 1);
 	memcpy(buf, s->data + offset, len);
 	if (s->precious)
 		*flags |= PAGER_PRECIOUS;
@@ -86,6 +89,20 @@ static const struct pager_ops sh_ops = {
 	.read	= sh_read,
 	.write	= sh_write,
 	.unlock	= sh_unlock,
+};
+
+static uint64_t sh_extent(struct pager *pager)
+{
+	struct shstore *s = pager_priv(pager);
+
+	return s->extent;
+}
+
+/* The same, with an extent of its own. */
+static const struct pager_ops sh_extent_ops = {
+	.read	= sh_read,
+	.write	= sh_write,
+	.extent	= sh_extent,
 };
 
 /* The same, told of evictions. */
@@ -667,6 +684,44 @@ TEST(set_attr_changes_the_resident_limit)
 	EXPECT_GE(32, st.resident);
 	EXPECT_TRUE(check_pattern(p, 95, 0, size));	/* asked for again */
 	munmap(p, size);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+}
+
+/*
+ * The extent callback: an object created with size 0 takes its size from
+ * it, and pages past a shrunk extent fault with SIGBUS without a read.
+ */
+TEST(the_extent_bounds_the_object)
+{
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct pager_stats st;
+	struct shstore *s = shstore_new(16 * PAGE, 96);
+	pthread_t server;
+	void *where;
+	char *p;
+	int reads;
+
+	ASSERT_NE(NULL, s);
+	catch_sigbus();
+	s->extent = 13 * PAGE + 100;		/* 14 pages, the last partly */
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, 0, &sh_extent_ops, NULL, s, &pager));
+	ASSERT_EQ(0, pager_stats(pager, &st));
+	EXPECT_EQ(14 * PAGE, st.size);
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, 14 * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(check_pattern(p + 13 * PAGE, 96, 13 * PAGE, PAGE));
+	s->extent = 10 * PAGE;			/* the data shrank */
+	reads = atomic_load(&s->reads);
+	EXPECT_EQ(1, touch(p + 12 * PAGE + 8, false, &where));
+	EXPECT_EQ(p + 12 * PAGE + 8, (char *)where);
+	EXPECT_EQ(reads, atomic_load(&s->reads));	/* never asked */
+	EXPECT_TRUE(check_pattern(p + 9 * PAGE, 96, 9 * PAGE, PAGE));
+	munmap(p, 14 * PAGE);
 	close(pager_fd(pager));
 	pthread_join(server, NULL);
 	pager_conn_close(conn);

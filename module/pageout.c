@@ -17,6 +17,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bvec.h>
+#include <linux/errseq.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
@@ -140,7 +141,7 @@ static void extpager_hold(struct extpager_object *obj,
 {
 	struct bio_vec bvec[EXTPAGER_RETURN_PAGES];
 	loff_t pos = (loff_t)req->index << PAGE_SHIFT;
-	unsigned int i, stored = 0;
+	unsigned int i, stored = 0, failed = 0;
 	struct iov_iter iter;
 	struct file *store;
 	ssize_t ret = -ENOSPC;
@@ -181,14 +182,17 @@ out:
 				atomic_long_dec(&default_pager_pages);
 			folio_mark_dirty(folio);
 			atomic_long_inc(&obj->stats.default_failures);
+			failed++;
 		}
-		folio_end_writeback(folio);
 	}
-	if (stored < req->nr) {
+	/* Before writeback ends: an fsync waiting for it must see the error. */
+	if (failed) {
 		pr_warn_ratelimited("object %u: the default pager could not take %u dirty pages (%zd): they stay in memory\n",
-				    obj->id, req->nr - stored, ret < 0 ? ret : -ENOSPC);
+				    obj->id, failed, ret < 0 ? ret : -ENOSPC);
 		mapping_set_error(obj->vfs_inode.i_mapping, -ENOSPC);
 	}
+	for (i = 0; i < req->nr; i++)
+		folio_end_writeback(req->folios[i]);
 }
 
 static void extpager_default_fn(struct work_struct *work)
@@ -423,9 +427,17 @@ static void extpager_lock_fn(struct work_struct *work)
 	if (lock->should_return == EXTPAGER_SHOULD_RETURN_ALL)
 		extpager_mark_clean_for_return(obj, lock->first, lock->last);
 	if (lock->should_return != EXTPAGER_SHOULD_RETURN_NONE) {
-		err = extpager_redeliver_range(obj, lock->first, lock->last);
-		ret = filemap_write_and_wait_range(mapping, start, end);
-		err = err ?: ret;
+		/*
+		 * Only the failures of this request's returns are its own:
+		 * errors from before, seen or not, are not (a raw sample).
+		 */
+		errseq_t since = READ_ONCE(mapping->wb_err);
+
+		/* A page it could not bring back stays held: see below. */
+		extpager_redeliver_range(obj, lock->first, lock->last);
+		filemap_fdatawrite_range(mapping, start, end);
+		filemap_fdatawait_range_keep_errors(mapping, start, end);
+		err = errseq_check(&mapping->wb_err, since);
 		if (!err && extpager_held_in(obj, lock->first, lock->last))
 			err = -EIO;	/* a return went to the default pager */
 	}

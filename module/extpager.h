@@ -204,6 +204,8 @@ int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
 			     pgoff_t last);
 void extpager_discard_held(struct extpager_object *obj);
 bool extpager_held_in(struct extpager_object *obj, pgoff_t first, pgoff_t last);
+int extpager_return_range(struct extpager_object *obj, pgoff_t first,
+			  pgoff_t last);
 unsigned long extpager_nr_held(struct extpager_object *obj);
 void extpager_manager_answers(struct extpager_object *obj);
 int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first,

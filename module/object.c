@@ -163,14 +163,12 @@ static int extpager_mmap(struct file *file, struct vm_area_struct *vma)
 static int extpager_fsync(struct file *file, loff_t start, loff_t end, int datasync)
 {
 	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
-	pgoff_t first = start >> PAGE_SHIFT, last = end >> PAGE_SHIFT;
-	int err;
+	int held, err;
 
-	extpager_redeliver_range(obj, first, last);
+	held = extpager_return_range(obj, start >> PAGE_SHIFT, end >> PAGE_SHIFT);
+	/* This file's view of the errors: a store the manager refused. */
 	err = file_write_and_wait_range(file, start, end);
-	if (!err && extpager_held_in(obj, first, last))
-		err = -EIO;
-	return err;
+	return err ?: held;
 }
 
 static const struct file_operations extpager_fops = {

@@ -34,6 +34,9 @@
 /* Pages redelivered between two waits for their returns. */
 #define EXTPAGER_REDELIVER_BATCH	EXTPAGER_MAX_RUN
 
+/* Passes of extpager_return_range() before it gives up on held pages. */
+#define EXTPAGER_RETURN_PASSES		8
+
 static void extpager_default_fn(struct work_struct *work);
 static void extpager_redeliver_fn(struct work_struct *work);
 static void extpager_shrink_fn(struct work_struct *work);
@@ -322,6 +325,32 @@ int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
 	return err;
 }
 
+/*
+ * Return every dirty page in [first, last], those the default pager holds
+ * included, and wait for the acknowledgements: fsync and lock requests.
+ * Background writeback of the pages brought back may find the manager's
+ * slots full and hand some to the default pager again meanwhile, so a few
+ * passes.  -EIO if pages stay held (the manager does not answer).
+ */
+int extpager_return_range(struct extpager_object *obj, pgoff_t first,
+			  pgoff_t last)
+{
+	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	loff_t start = (loff_t)first << PAGE_SHIFT;
+	loff_t end = last >= (LLONG_MAX >> PAGE_SHIFT) ? LLONG_MAX :
+		     ((loff_t)last << PAGE_SHIFT) + PAGE_SIZE - 1;
+	int pass;
+
+	for (pass = 0; pass < EXTPAGER_RETURN_PASSES; pass++) {
+		extpager_redeliver_range(obj, first, last);
+		filemap_fdatawrite_range(mapping, start, end);
+		filemap_fdatawait_range_keep_errors(mapping, start, end);
+		if (!extpager_held_in(obj, first, last))
+			return 0;
+	}
+	return -EIO;
+}
+
 /* Whether the default pager holds a page in [first, last]. */
 bool extpager_held_in(struct extpager_object *obj, pgoff_t first, pgoff_t last)
 {
@@ -418,8 +447,6 @@ static void extpager_lock_fn(struct work_struct *work)
 	struct extpager_lock *lock = container_of(work, struct extpager_lock, work);
 	struct extpager_object *obj = lock->obj;
 	struct address_space *mapping = obj->vfs_inode.i_mapping;
-	loff_t start = (loff_t)lock->first << PAGE_SHIFT;
-	loff_t end = ((loff_t)lock->last << PAGE_SHIFT) + PAGE_SIZE - 1;
 	int err = 0, ret;
 
 	if (lock->flags & EXTPAGER_LOCK_FLAGS_WRITE_PROTECT)
@@ -433,13 +460,8 @@ static void extpager_lock_fn(struct work_struct *work)
 		 */
 		errseq_t since = READ_ONCE(mapping->wb_err);
 
-		/* A page it could not bring back stays held: see below. */
-		extpager_redeliver_range(obj, lock->first, lock->last);
-		filemap_fdatawrite_range(mapping, start, end);
-		filemap_fdatawait_range_keep_errors(mapping, start, end);
-		err = errseq_check(&mapping->wb_err, since);
-		if (!err && extpager_held_in(obj, lock->first, lock->last))
-			err = -EIO;	/* a return went to the default pager */
+		ret = extpager_return_range(obj, lock->first, lock->last);
+		err = errseq_check(&mapping->wb_err, since) ?: ret;
 	}
 	if (lock->flags & EXTPAGER_LOCK_FLAGS_FLUSH) {
 		/* -EBUSY: dirty pages stayed, as they must; not an error. */

@@ -467,7 +467,7 @@ static uint64_t resident(struct pager *pager)
 	return pager_stats(pager, &st) ? ~0ull : st.resident;
 }
 
-TEST_F(lock, sync_returns_the_dirty_pages_and_keeps_them)
+TEST_F_TIMEOUT(lock, sync_returns_the_dirty_pages_and_keeps_them, 90)
 {
 	uint64_t before = resident(self->pager);
 
@@ -482,7 +482,7 @@ TEST_F(lock, sync_returns_the_dirty_pages_and_keeps_them)
 	EXPECT_EQ(1, atomic_load(&self->s->writes));
 }
 
-TEST_F(lock, return_all_with_flush_returns_clean_pages_too_and_drops_them)
+TEST_F_TIMEOUT(lock, return_all_with_flush_returns_clean_pages_too_and_drops_them, 90)
 {
 	ASSERT_EQ(0, pager_return(self->pager, 0, 0));
 	EXPECT_LE(2, atomic_load(&self->s->writes));
@@ -494,7 +494,7 @@ TEST_F(lock, return_all_with_flush_returns_clean_pages_too_and_drops_them)
 	EXPECT_TRUE(check_pattern(self->map + 5 * PAGE, 40, 5 * PAGE, PAGE));
 }
 
-TEST_F(lock, flush_without_return_drops_clean_pages_and_keeps_dirty_ones)
+TEST_F_TIMEOUT(lock, flush_without_return_drops_clean_pages_and_keeps_dirty_ones, 90)
 {
 	struct pager_stats before, after;
 
@@ -508,7 +508,7 @@ TEST_F(lock, flush_without_return_drops_clean_pages_and_keeps_dirty_ones)
 	EXPECT_LT(before.requests, after.requests);	/* page 5 asked again */
 }
 
-TEST_F(lock, write_protect_makes_the_next_write_ask_unlock)
+TEST_F_TIMEOUT(lock, write_protect_makes_the_next_write_ask_unlock, 90)
 {
 	ASSERT_EQ(0, pager_lock_request(self->pager, 3 * PAGE, 3 * PAGE,
 					PAGER_RETURN_NONE, PAGER_LOCK_WRITE_PROTECT));
@@ -521,7 +521,7 @@ TEST_F(lock, write_protect_makes_the_next_write_ask_unlock)
 	EXPECT_EQ(1, atomic_load(&self->s->unlocks));
 }
 
-TEST_F(lock, a_refused_store_fails_the_sync)
+TEST_F_TIMEOUT(lock, a_refused_store_fails_the_sync, 90)
 {
 	self->s->fail = EIO;
 	EXPECT_EQ(-EIO, pager_sync(self->pager, 0, 0));
@@ -530,7 +530,7 @@ TEST_F(lock, a_refused_store_fails_the_sync)
 	EXPECT_EQ(0x33, self->s->data[3 * PAGE + 9]);
 }
 
-TEST_F(lock, bad_ranges_are_refused_and_change_nothing)
+TEST_F_TIMEOUT(lock, bad_ranges_are_refused_and_change_nothing, 90)
 {
 	EXPECT_EQ(-ERANGE, pager_lock_request(self->pager, self->size, PAGE,
 					      PAGER_RETURN_DIRTY, 0));
@@ -546,7 +546,7 @@ TEST_F(lock, bad_ranges_are_refused_and_change_nothing)
 }
 
 /* Precious pages come back, marked clean, before they are dropped. */
-TEST_F(lock, precious_pages_are_returned_even_when_clean)
+TEST_F_TIMEOUT(lock, precious_pages_are_returned_even_when_clean, 90)
 {
 	munmap(self->map, self->size);
 	self->map = mmap(NULL, self->size, PROT_READ, MAP_SHARED,

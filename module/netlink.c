@@ -193,13 +193,77 @@ static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
 	return 0;
 }
 
-int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
+/*
+ * Creating or adopting objects needs CAP_SYS_ADMIN or extpager.unprivileged.
+ * Sets *@admin to whether the sender has CAP_SYS_ADMIN.
+ */
+static int extpager_nl_may_manage(struct sk_buff *skb, struct genl_info *info,
+				  bool *admin)
 {
+	*admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	if (*admin || READ_ONCE(unprivileged))
+		return 0;
+	NL_SET_ERR_MSG(info->extack,
+		       "creating or adopting objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
+	return -EPERM;
+}
+
+/*
+ * Reply with @file's object (id, fd, size) and install the fd, O_CLOEXEC:
+ * as net/handshake's accept, the fd exists only if the reply went out.  An
+ * @adopted object's manager hears of it after the reply, so that it knows
+ * the object before its events, and before fd_install(), which lets
+ * another thread close the last file.  Consumes @file.
+ */
+static int extpager_nl_reply_file(struct genl_info *info, struct file *file,
+				  bool adopted)
+{
+	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
 	struct sk_buff *reply;
-	struct file *file;
-	u64 size;
 	void *hdr;
 	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto put_file;
+	}
+	err = -ENOMEM;
+	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u64)),
+			    GFP_KERNEL);
+	if (!reply)
+		goto put_fd;
+	hdr = genlmsg_iput(reply, info);
+	if (!hdr ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, obj->id) ||
+	    nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd) ||
+	    nla_put_uint(reply, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode))) {
+		nlmsg_free(reply);
+		err = -EMSGSIZE;
+		goto put_fd;
+	}
+	genlmsg_end(reply, hdr);
+	err = genlmsg_reply(reply, info);
+	if (err)
+		goto put_fd;
+	if (adopted)
+		extpager_object_adopted(obj);
+	fd_install(fd, file);
+	return 0;
+
+put_fd:
+	put_unused_fd(fd);
+put_file:
+	fput(file);		/* an adopted object stays with its new manager */
+	return err;
+}
+
+int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *file;
+	bool admin;
+	u64 size;
+	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_SIZE))
 		return -EINVAL;
@@ -209,54 +273,19 @@ int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
 				    "size must be a positive multiple of the page size");
 		return -EINVAL;
 	}
-	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
-		if (!READ_ONCE(unprivileged)) {
-			NL_SET_ERR_MSG(info->extack,
-				       "creating objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
-			return -EPERM;
-		}
-		if (extpager_objects_of(current_euid()) >= READ_ONCE(max_objects_per_user)) {
-			NL_SET_ERR_MSG(info->extack,
-				       "this user has max_objects_per_user objects already");
-			return -EDQUOT;
-		}
-	}
-	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)), GFP_KERNEL);
-	if (!reply)
-		return -ENOMEM;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		err = fd;
-		goto free_reply;
+	err = extpager_nl_may_manage(skb, info, &admin);
+	if (err)
+		return err;
+	if (!admin &&
+	    extpager_objects_of(current_euid()) >= READ_ONCE(max_objects_per_user)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "this user has max_objects_per_user objects already");
+		return -EDQUOT;
 	}
 	file = extpager_object_create(info, size);
-	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
-		goto put_fd;
-	}
-	hdr = genlmsg_iput(reply, info);
-	if (!hdr ||
-	    nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, EXTPAGER_OBJ(file_inode(file))->id) ||
-	    nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd)) {
-		err = -EMSGSIZE;
-		goto put_file;
-	}
-	genlmsg_end(reply, hdr);
-	/* As net/handshake's accept: the fd exists only if the reply went out. */
-	err = genlmsg_reply(reply, info);
-	reply = NULL;
-	if (err)
-		goto put_file;
-	fd_install(fd, file);
-	return 0;
-
-put_file:
-	fput(file);
-put_fd:
-	put_unused_fd(fd);
-free_reply:
-	nlmsg_free(reply);
-	return err;
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	return extpager_nl_reply_file(info, file, false);
 }
 
 int extpager_nl_object_destroy_doit(struct sk_buff *skb, struct genl_info *info)
@@ -274,10 +303,9 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_ID];
 	struct extpager_object *obj;
-	struct sk_buff *reply;
 	struct file *file;
-	void *hdr;
-	int fd, err;
+	bool admin;
+	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ID))
 		return -EINVAL;
@@ -287,68 +315,23 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 					nla_get_u32(attr));
 		return -ENOENT;
 	}
-	err = -EPERM;
-	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
-		if (!READ_ONCE(unprivileged)) {
-			NL_SET_ERR_MSG(info->extack,
-				       "adopting objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
-			goto put;
-		}
-		if (!uid_eq(obj->owner, current_euid())) {
-			NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
-						"object %u belongs to another user", obj->id);
-			goto put;
-		}
+	err = extpager_nl_may_manage(skb, info, &admin);
+	if (!err && !admin && !uid_eq(obj->owner, current_euid())) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
+					"object %u belongs to another user", obj->id);
+		err = -EPERM;
 	}
-	err = -ENOMEM;
-	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u64)),
-			    GFP_KERNEL);
-	if (!reply)
-		goto put;
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		err = fd;
-		goto free_reply;
+	if (err) {
+		extpager_object_put(obj);
+		return err;
 	}
 	/* The file takes over our reference to the object. */
 	file = extpager_object_adopt(obj, info);
 	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
-		goto put_fd;
+		extpager_object_put(obj);
+		return PTR_ERR(file);
 	}
-	hdr = genlmsg_iput(reply, info);
-	if (!hdr ||
-	    nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, obj->id) ||
-	    nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd) ||
-	    nla_put_uint(reply, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode))) {
-		err = -EMSGSIZE;
-		goto put_file;
-	}
-	genlmsg_end(reply, hdr);
-	err = genlmsg_reply(reply, info);
-	reply = NULL;
-	if (err)
-		goto put_file;
-	/*
-	 * After the reply, so that the manager knows the object before its
-	 * events; before fd_install(), which lets another thread close it.
-	 */
-	extpager_object_adopted(obj);
-	fd_install(fd, file);
-	return 0;
-
-put_file:
-	fput(file);		/* unbinds nothing: the socket still manages it */
-	put_unused_fd(fd);
-	nlmsg_free(reply);
-	return err;
-put_fd:
-	put_unused_fd(fd);
-free_reply:
-	nlmsg_free(reply);
-put:
-	extpager_object_put(obj);
-	return err;
+	return extpager_nl_reply_file(info, file, true);
 }
 
 static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,

@@ -389,57 +389,49 @@ struct extpager_lock {
 	u32 flags;
 };
 
-/* Mark the clean pages in the range dirty and clean: SHOULD_RETURN_ALL. */
-static void extpager_mark_clean_for_return(struct extpager_object *obj,
-					   pgoff_t first, pgoff_t last)
+/*
+ * Before the returns: lock each cached page of the range against writing
+ * (write-protect), and mark each unmodified one dirty and clean, to go back
+ * too (should-return all).  Under the folio lock, which ->page_mkwrite()
+ * tests PG_checked under; truncation may race.
+ */
+static void extpager_lock_pages(struct extpager_lock *lock)
 {
+	struct extpager_object *obj = lock->obj;
 	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	bool all = lock->should_return == EXTPAGER_SHOULD_RETURN_ALL;
+	bool protect = lock->flags & EXTPAGER_LOCK_FLAGS_WRITE_PROTECT;
 	struct folio_batch fbatch;
-	pgoff_t index = first;
+	pgoff_t index = lock->first;
 	unsigned int i;
 
 	folio_batch_init(&fbatch);
-	while (filemap_get_folios(mapping, &index, last, &fbatch)) {
+	while (filemap_get_folios(mapping, &index, lock->last, &fbatch)) {
 		for (i = 0; i < folio_batch_count(&fbatch); i++) {
 			struct folio *folio = fbatch.folios[i];
 
 			folio_lock(folio);
+			if (folio->mapping != mapping)
+				goto unlock;
+			if (protect)
+				folio_set_checked(folio);
 			/* Held pages are not the manager's data: not clean. */
-			if (folio->mapping == mapping && folio_test_uptodate(folio) &&
+			if (all && folio_test_uptodate(folio) &&
 			    !folio_test_dirty(folio) && !folio_test_writeback(folio) &&
 			    !xa_load(&obj->held, folio->index) &&
 			    !xa_is_err(xa_store(&obj->clean, folio->index,
 						xa_mk_value(1), GFP_KERNEL)))
 				folio_mark_dirty(folio);
+unlock:
 			folio_unlock(folio);
 		}
 		folio_batch_release(&fbatch);
 		cond_resched();
 	}
-}
-
-/* Lock the range's pages against writing: the next write asks the manager. */
-static void extpager_write_protect(struct extpager_object *obj, pgoff_t first,
-				   pgoff_t last)
-{
-	struct address_space *mapping = obj->vfs_inode.i_mapping;
-	struct folio_batch fbatch;
-	pgoff_t index = first;
-	unsigned int i;
-
-	folio_batch_init(&fbatch);
-	while (filemap_get_folios(mapping, &index, last, &fbatch)) {
-		for (i = 0; i < folio_batch_count(&fbatch); i++) {
-			/* Under the lock ->page_mkwrite() tests it under. */
-			folio_lock(fbatch.folios[i]);
-			folio_set_checked(fbatch.folios[i]);
-			folio_unlock(fbatch.folios[i]);
-		}
-		folio_batch_release(&fbatch);
-		cond_resched();
-	}
-	/* Writable PTEs go: the next write faults into ->page_mkwrite. */
-	unmap_mapping_pages(mapping, first, last - first + 1, false);
+	/* Writable PTEs go: the next write faults into ->page_mkwrite(). */
+	if (protect)
+		unmap_mapping_pages(mapping, lock->first,
+				    lock->last - lock->first + 1, false);
 }
 
 static void extpager_lock_fn(struct work_struct *work)
@@ -449,10 +441,9 @@ static void extpager_lock_fn(struct work_struct *work)
 	struct address_space *mapping = obj->vfs_inode.i_mapping;
 	int err = 0, ret;
 
-	if (lock->flags & EXTPAGER_LOCK_FLAGS_WRITE_PROTECT)
-		extpager_write_protect(obj, lock->first, lock->last);
-	if (lock->should_return == EXTPAGER_SHOULD_RETURN_ALL)
-		extpager_mark_clean_for_return(obj, lock->first, lock->last);
+	if ((lock->flags & EXTPAGER_LOCK_FLAGS_WRITE_PROTECT) ||
+	    lock->should_return == EXTPAGER_SHOULD_RETURN_ALL)
+		extpager_lock_pages(lock);
 	if (lock->should_return != EXTPAGER_SHOULD_RETURN_NONE) {
 		/*
 		 * Only the failures of this request's returns are its own:

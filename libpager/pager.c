@@ -101,6 +101,41 @@ static void create_reply(struct nlattr **tb, void *arg)
 		r->fd = nla_get_u32(tb[EXTPAGER_A_OBJECT_FD]);
 }
 
+/* A pager for @ops, not yet listed in @conn: its id and fd are to come. */
+static struct pager *new_pager(struct pager_conn *conn, const struct pager_ops *ops,
+			       const struct pager_attr *attr, void *priv, int *err)
+{
+	struct pager *pager;
+
+	*err = -EINVAL;
+	if (!ops || !ops->read || (attr && attr->cluster > EXTPAGER_MAX_RUN))
+		return NULL;
+	*err = -ENOMEM;
+	pager = calloc(1, sizeof(*pager));
+	if (!pager)
+		return NULL;
+	pager->conn = conn;
+	pager->ops = ops;
+	if (attr)
+		pager->attr = *attr;
+	pager->priv = priv;
+	pager->fd = -1;
+	pager->refs = 1;
+	pthread_cond_init(&pager->released, NULL);
+	return pager;
+}
+
+/* Where the connection's events find it; pager_serve() serves it. */
+static void list_pager(struct pager *pager)
+{
+	struct pager_conn *conn = pager->conn;
+
+	pthread_mutex_lock(&conn->lock);
+	pager->next = conn->pagers;
+	conn->pagers = pager;
+	pthread_mutex_unlock(&conn->lock);
+}
+
 PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 			   const struct pager_ops *ops, const struct pager_attr *attr,
 			   void *priv, struct pager **pagerp)
@@ -110,47 +145,28 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	struct nl_msg *msg;
 	int err;
 
-	if (!ops || !ops->read)
-		return -EINVAL;
-	if (attr && attr->cluster > EXTPAGER_MAX_RUN)
-		return -EINVAL;
-	pager = calloc(1, sizeof(*pager));
-	if (pager && !size && ops->extent) {
-		/* As big as the pager says its data is, in whole pages. */
-		pager->ops = ops;
-		pager->priv = priv;
+	pager = new_pager(conn, ops, attr, priv, &err);
+	if (!pager)
+		return err;
+	/* As big as the pager says its data is, in whole pages. */
+	if (!size && ops->extent)
 		size = (ops->extent(pager) + page_size() - 1) / page_size() * page_size();
-		if (!size) {
-			free(pager);
-			return -EINVAL;
-		}
-	}
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_CREATE, 0);
-	if (!pager || !msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size)) {
+	if (!msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size)) {
 		nlmsg_free(msg);
-		free(pager);
-		return -ENOMEM;
+		err = -ENOMEM;
+	} else {
+		err = pager__call(conn, msg, create_reply, &r);
 	}
-	err = pager__call(conn, msg, create_reply, &r);
 	if (!err && (!r.id || r.fd < 0))
 		err = -EPROTO;
 	if (err) {
-		free(pager);
+		put_pager(pager);
 		return err;
 	}
-	pager->conn = conn;
-	pager->ops = ops;
-	if (attr)
-		pager->attr = *attr;
-	pager->priv = priv;
 	pager->id = r.id;
 	pager->fd = r.fd;
-	pager->refs = 1;
-	pthread_cond_init(&pager->released, NULL);
-	pthread_mutex_lock(&conn->lock);
-	pager->next = conn->pagers;
-	conn->pagers = pager;
-	pthread_mutex_unlock(&conn->lock);
+	list_pager(pager);
 	*pagerp = pager;
 	return 0;
 }
@@ -164,31 +180,20 @@ PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
 	struct nl_msg *msg;
 	int err;
 
-	if (!ops || !ops->read || !id)
+	if (!id)
 		return -EINVAL;
-	if (attr && attr->cluster > EXTPAGER_MAX_RUN)
-		return -EINVAL;
-	pager = calloc(1, sizeof(*pager));
+	pager = new_pager(conn, ops, attr, priv, &err);
+	if (!pager)
+		return err;
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_ADOPT, 0);
-	if (!pager || !msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id)) {
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id)) {
 		nlmsg_free(msg);
-		free(pager);
+		put_pager(pager);
 		return -ENOMEM;
 	}
-	pager->conn = conn;
-	pager->ops = ops;
-	if (attr)
-		pager->attr = *attr;
-	pager->priv = priv;
 	pager->id = id;
-	pager->fd = -1;
-	pager->refs = 1;
-	pthread_cond_init(&pager->released, NULL);
 	/* Listed first: INIT and the returns follow the reply at once. */
-	pthread_mutex_lock(&conn->lock);
-	pager->next = conn->pagers;
-	conn->pagers = pager;
-	pthread_mutex_unlock(&conn->lock);
+	list_pager(pager);
 	err = pager__call(conn, msg, create_reply, &r);
 	if (!err && r.fd < 0)
 		err = -EPROTO;

@@ -42,7 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libpager.h"
+#include "../selftests/helpers.h"
 
 static size_t page;
 
@@ -51,40 +51,18 @@ struct result {
 	double refault_us;	/* refault pass, per page */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, strlen(text)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * Run the two passes over @fd (@size bytes) in a child in a fresh cgroup
  * limited to @limit bytes; the child sends its figures through a pipe.
  */
 static int run_client(int fd, size_t size, size_t limit, struct result *r)
 {
-	char cg[64], path[96], text[32];
+	char cg[PATH_MAX], path[PATH_MAX + 16], text[32];
 	int pfd[2], status;
 	pid_t child;
 
-	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
-		return -1;
-	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/return-bench-%d", getpid());
-	if (mkdir(cg, 0755) && errno != EEXIST)
+	/* memory.high, not memory.max: see the top of this file. */
+	if (memcg_create(cg, sizeof(cg), "return-bench", "max"))
 		return -1;
 	snprintf(path, sizeof(path), "%s/memory.high", cg);
 	snprintf(text, sizeof(text), "%zu", limit);
@@ -97,9 +75,7 @@ static int run_client(int fd, size_t size, size_t limit, struct result *r)
 		double t;
 		char *p;
 
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		snprintf(text, sizeof(text), "%d", getpid());
-		if (write_file(path, text))
+		if (memcg_enter(cg))
 			_exit(2);
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
@@ -166,11 +142,6 @@ static const struct pager_ops store_ops = {
 	.write	= store_write,
 };
 
-static void *serve(void *conn)
-{
-	return (void *)(intptr_t)pager_serve(conn, 1);
-}
-
 static int run_extpager(size_t size, size_t limit, struct result *r,
 			uint64_t *returns, uint64_t *defaulted)
 {
@@ -193,7 +164,7 @@ static int run_extpager(size_t size, size_t limit, struct result *r,
 			pager_conn_error());
 		return -1;
 	}
-	pthread_create(&server, NULL, serve, conn);
+	pthread_create(&server, NULL, serve_thread, conn);
 	err = run_client(pager_fd(pager), size, limit, r);
 	if (!err && !pager_stats(pager, &st)) {
 		*returns = st.returns;

@@ -127,19 +127,19 @@ static struct swap {
 } swap;
 
 static struct {
-	uint64_t objects, created;
+	uint64_t objects, created, assigned;
 	uint64_t written, read, zero_fills, zero_returns;
 	uint64_t checksum_failures, io_errors, full_refusals;
 } stats;
 
 static void print_stats(const char *when)
 {
-	say("stats (%s): objects=%" PRIu64 " created=%" PRIu64
+	say("stats (%s): objects=%" PRIu64 " created=%" PRIu64 " assigned=%" PRIu64
 	    " slots_used=%" PRIu32 " slots_total=%" PRIu32
 	    " pages_written=%" PRIu64 " pages_read=%" PRIu64
 	    " zero_fills=%" PRIu64 " zero_returns=%" PRIu64
 	    " checksum_failures=%" PRIu64 " io_errors=%" PRIu64
-	    " enospc=%" PRIu64, when, stats.objects, stats.created,
+	    " enospc=%" PRIu64, when, stats.objects, stats.created, stats.assigned,
 	    swap.used, swap.nslots, stats.written, stats.read,
 	    stats.zero_fills, stats.zero_returns, stats.checksum_failures,
 	    stats.io_errors, stats.full_refusals);
@@ -438,15 +438,10 @@ static const struct pager_ops anon_ops = {
 
 static struct pager_attr anon_attr = { .cluster = 1 };
 
-/*
- * A new object of @size bytes: its descriptor in *@fd, the caller's to
- * close, and the kernel's id for it in *@id.
- */
-static int anon_create(struct pager_conn *conn, uint64_t size, int *fd, uint32_t *id)
+/* The table of an object of @size bytes, not yet live. */
+static int anon_new(uint64_t size, struct anon **ap)
 {
-	struct pager *pager;
 	struct anon *a;
-	int err;
 
 	if (!size || size % page)
 		return -EINVAL;
@@ -462,6 +457,35 @@ static int anon_create(struct pager_conn *conn, uint64_t size, int *fd, uint32_t
 		free(a);
 		return -ENOMEM;
 	}
+	*ap = a;
+	return 0;
+}
+
+/* @a is @pager's table: serve it until the object terminates. */
+static void anon_live(struct anon *a, struct pager *pager)
+{
+	a->serial = next_serial++;
+	a->id = pager_id(pager);
+	a->next = live;
+	if (live)
+		live->prev = a;
+	live = a;
+	stats.objects++;
+}
+
+/*
+ * A new object of @size bytes: its descriptor in *@fd, the caller's to
+ * close, and the kernel's id for it in *@id.
+ */
+static int anon_create(struct pager_conn *conn, uint64_t size, int *fd, uint32_t *id)
+{
+	struct pager *pager;
+	struct anon *a;
+	int err;
+
+	err = anon_new(size, &a);
+	if (err)
+		return err;
 	err = pager_create(conn, size, &anon_ops, &anon_attr, a, &pager);
 	if (err) {
 		say("cannot create an object of %" PRIu64 " bytes: %s%s%s", size,
@@ -470,16 +494,30 @@ static int anon_create(struct pager_conn *conn, uint64_t size, int *fd, uint32_t
 		free(a);
 		return err;
 	}
-	a->serial = next_serial++;
-	a->id = pager_id(pager);
-	a->next = live;
-	if (live)
-		live->prev = a;
-	live = a;
-	stats.objects++;
+	anon_live(a, pager);
 	stats.created++;
 	*fd = pager_fd(pager);
 	*id = a->id;
+	return 0;
+}
+
+/* As the system's default pager: the kernel gives us an anonymous object. */
+static int anon_assign(struct pager *pager, uint64_t size, void **privp, void *arg)
+{
+	struct anon *a;
+	int err;
+
+	err = anon_new(size, &a);
+	if (err) {
+		say("object %" PRIu32 " of %" PRIu64 " bytes refused: %s", pager_id(pager),
+		    size, strerror(-err));
+		return err;
+	}
+	anon_live(a, pager);
+	stats.assigned++;
+	if (verbose)
+		say("object %" PRIu32 ": %" PRIu64 " bytes, assigned by the kernel", a->id, size);
+	*privp = a;
 	return 0;
 }
 
@@ -598,14 +636,17 @@ static int parse_size(const char *s, uint64_t *size)
 static void usage(const char *prog)
 {
 	printf(
-		"usage: %s --swap=FILE --swap-size=SIZE --socket=PATH [OPTIONS]\n"
+		"usage: %s --swap=FILE --swap-size=SIZE [--socket=PATH] [OPTIONS]\n"
 		"\n"
 		"A default pager: serves anonymous memory objects, paged out to FILE.\n"
+		"Run with CAP_SYS_ADMIN, it is the system's default pager: it serves\n"
+		"the anonymous objects that clients create through the kernel.\n"
 		"\n"
 		"  -s, --swap=FILE       the swap file: created, or truncated (mode 0600)\n"
 		"  -S, --swap-size=SIZE  its size in bytes, or with a K, M, G or T suffix\n"
-		"  -l, --socket=PATH     the unix socket clients ask for objects on\n"
-		"                        (created mode 0600; see daemons/defpager.h)\n"
+		"  -l, --socket=PATH     also a unix socket clients ask for objects on\n"
+		"                        (created mode 0600; see daemons/defpager.h);\n"
+		"                        required when not the system's default pager\n"
 		"  -c, --cluster=N       pages read around a fault, 1 to 256 (default 1:\n"
 		"                        a corrupted page fails its whole run)\n"
 		"      --mlock           lock the daemon's memory, so that paging out\n"
@@ -636,10 +677,10 @@ int main(int argc, char **argv)
 	struct pollfd pfd[PFD_CLIENTS + MAX_CLIENTS];
 	const char *swap_path = NULL, *sock_path = NULL;
 	uint64_t swap_size = 0;
-	bool have_size = false, lock = false, running = true;
+	bool have_size = false, lock = false, running = true, registered;
 	struct pager_conn *conn;
 	struct signalfd_siginfo si;
-	int nclients = 0, sig_fd, sock, opt, err, status = 0, i;
+	int nclients = 0, sig_fd, sock = -1, opt, err, status = 0, i;
 	sigset_t sigs;
 	char *end;
 	long v;
@@ -687,8 +728,8 @@ int main(int argc, char **argv)
 		say("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
-	if (!swap_path || !have_size || !sock_path) {
-		say("--swap, --swap-size and --socket are required (see --help)");
+	if (!swap_path || !have_size) {
+		say("--swap and --swap-size are required (see --help)");
 		return 2;
 	}
 	/* Slot numbers, plus one, fit 32 bits. */
@@ -725,17 +766,31 @@ int main(int argc, char **argv)
 		    err == -ENOENT ? " (is extpager.ko loaded?)" : "");
 		return 1;
 	}
+	err = pager_register_default(conn, &anon_ops, &anon_attr, anon_assign, NULL);
+	registered = !err;
+	if (err)
+		say("not the system's default pager: %s%s%s", strerror(-err),
+		    *pager_conn_error() ? ": " : "", pager_conn_error());
+	if (err && !sock_path) {
+		say("nothing to serve: no --socket either (see --help)");
+		pager_conn_close(conn);
+		return 1;
+	}
 	if (swap_open(swap_path, swap_size)) {
 		pager_conn_close(conn);
 		return 1;
 	}
-	sock = listen_on(sock_path);
-	if (sock < 0) {
-		pager_conn_close(conn);
-		return 1;
+	if (sock_path) {
+		sock = listen_on(sock_path);
+		if (sock < 0) {
+			pager_conn_close(conn);
+			return 1;
+		}
 	}
-	say("ready: socket %s, swap %s: %" PRIu32 " slots of %zu bytes%s", sock_path,
-	    swap_path, swap.nslots, page, swap.direct ? "" : " (buffered: no O_DIRECT there)");
+	say("ready: %s%s%s%sswap %s: %" PRIu32 " slots of %zu bytes%s",
+	    registered ? "the system's default pager, " : "",
+	    sock_path ? "socket " : "", sock_path ?: "", sock_path ? ", " : "", swap_path,
+	    swap.nslots, page, swap.direct ? "" : " (buffered: no O_DIRECT there)");
 
 	pfd[PFD_SIGNAL] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 	pfd[PFD_LISTEN] = (struct pollfd){ .fd = sock, .events = POLLIN };
@@ -744,7 +799,7 @@ int main(int argc, char **argv)
 		bool created = false;
 
 		/* With every client slot taken, new ones wait in the backlog. */
-		pfd[PFD_LISTEN].fd = nclients < MAX_CLIENTS ? sock : -1;
+		pfd[PFD_LISTEN].fd = nclients < MAX_CLIENTS ? sock : -1;	/* -1: none */
 		if (poll(pfd, PFD_CLIENTS + nclients, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -806,8 +861,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < nclients; i++)
 		close(pfd[PFD_CLIENTS + i].fd);
-	close(sock);
-	unlink(sock_path);
+	if (sock_path) {
+		close(sock);
+		unlink(sock_path);
+	}
 	pager_conn_close(conn);
 	while (live)
 		anon_free(live);

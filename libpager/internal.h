@@ -39,6 +39,11 @@ struct pager_conn {
 	pthread_cond_t cond;		/* lock requests completed, receivers left */
 	struct pager_lock_wait *lock_waits;
 	uint32_t next_cookie;
+	/* As the default pager (pager_register_default()), under lock. */
+	const struct pager_ops *default_ops;
+	struct pager_attr default_attr;
+	pager_assign_fn assign;
+	void *assign_arg;
 };
 
 /* A pager_lock_request() waiting for its LOCK_COMPLETED. */
@@ -75,6 +80,7 @@ void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 /* pager.c */
 void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf);
 void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb);
+int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats);
 
 /* serve.c */
 int pager__recv_here(struct pager_conn *conn, int block);

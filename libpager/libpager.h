@@ -178,6 +178,39 @@ void *pager_priv(const struct pager *pager);
 int pager_adopt(struct pager_conn *conn, uint32_t id, const struct pager_ops *ops,
 		const struct pager_attr *attr, void *priv, struct pager **pagerp);
 
+/*
+ * Called when the kernel gives the default pager an anonymous object of
+ * @size bytes, on the object's INIT (its first mapping): set *@privp, the
+ * new pager's pager_priv(), and return 0; or return -errno to refuse the
+ * object, which is then destroyed (its faults get SIGBUS).  @arg is
+ * pager_register_default()'s.
+ */
+typedef int (*pager_assign_fn)(struct pager *pager, uint64_t size,
+			       void **privp, void *arg);
+
+/*
+ * Become the system's default pager, as Mach's default memory manager: the
+ * anonymous objects created while @conn stays open
+ * (pager_create_anonymous()) are managed by it, with @ops and @attr, and
+ * @assign is called for each.  Their pagers have no file descriptor
+ * (pager_fd() is -1).  pager_serve() then serves until an error.  Needs
+ * CAP_SYS_ADMIN (-EPERM); -EBUSY: another connection is the default pager.
+ * Thread-safe; once per connection.
+ */
+int pager_register_default(struct pager_conn *conn, const struct pager_ops *ops,
+			   const struct pager_attr *attr, pager_assign_fn assign,
+			   void *arg);
+
+/*
+ * Create an anonymous object of @size bytes (a positive multiple of the
+ * page size): zero-filled memory, as a memfd's, managed by the default
+ * pager, or by the kernel's own if none is registered.  Returns its file
+ * descriptor (O_CLOEXEC), the caller's, and its id in *@idp if @idp is not
+ * NULL; or -errno (-EDQUOT: the user has extpager.max_objects_per_user
+ * objects).  Needs no privilege: this is for clients.  Thread-safe.
+ */
+int pager_create_anonymous(struct pager_conn *conn, uint64_t size, uint32_t *idp);
+
 /* Send new attributes (READY again).  Thread-safe. */
 int pager_set_attr(struct pager *pager, const struct pager_attr *attr);
 
@@ -240,7 +273,8 @@ int pager_dispatch(struct pager_conn *conn);
 
 /*
  * Handle the kernel's messages until every object of the connection is
- * terminated or destroyed; returns 0 then, or -errno (-EINVAL: @nthreads
+ * terminated or destroyed (never, for a default pager); returns 0 then, or
+ * -errno (-EINVAL: @nthreads
  * is 0).  @nthreads threads run the callbacks: with 1, the calling thread
  * does; with more, that many worker threads run them concurrently while
  * the calling thread receives, and have exited when pager_serve() returns.

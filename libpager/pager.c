@@ -206,6 +206,112 @@ PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
 	return 0;
 }
 
+static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payload)
+{
+	struct nl_msg *msg = pager__msg(pager->conn, cmd, payload);
+
+	if (msg && nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager->id)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
+}
+
+PAGER_API int pager_register_default(struct pager_conn *conn,
+				     const struct pager_ops *ops,
+				     const struct pager_attr *attr,
+				     pager_assign_fn assign, void *arg)
+{
+	struct nl_msg *msg;
+	int err;
+
+	if (!ops || !ops->read || !assign || (attr && attr->cluster > EXTPAGER_MAX_RUN))
+		return -EINVAL;
+	pthread_mutex_lock(&conn->lock);
+	if (conn->default_ops) {
+		pthread_mutex_unlock(&conn->lock);
+		return -EALREADY;
+	}
+	/* Set first: an object's INIT may follow the kernel's answer at once. */
+	conn->default_ops = ops;
+	conn->default_attr = attr ? *attr : (struct pager_attr){ 0 };
+	conn->assign = assign;
+	conn->assign_arg = arg;
+	pthread_mutex_unlock(&conn->lock);
+
+	msg = pager__msg(conn, EXTPAGER_CMD_DEFAULT_PAGER_SET, 0);
+	err = msg ? pager__call(conn, msg, NULL, NULL) : -ENOMEM;
+	if (err) {
+		pthread_mutex_lock(&conn->lock);
+		conn->default_ops = NULL;
+		pthread_mutex_unlock(&conn->lock);
+	}
+	return err;
+}
+
+PAGER_API int pager_create_anonymous(struct pager_conn *conn, uint64_t size,
+				     uint32_t *idp)
+{
+	struct create_reply r = { .fd = -1 };
+	struct nl_msg *msg;
+	int err;
+
+	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_CREATE_ANON, 0);
+	if (!msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	err = pager__call(conn, msg, create_reply, &r);
+	if (!err && (!r.id || r.fd < 0))
+		err = -EPROTO;
+	if (!err && idp)
+		*idp = r.id;
+	return err ?: r.fd;
+}
+
+/*
+ * INIT of an object @conn did not create: the kernel gives the default
+ * pager an anonymous object.  Returns its pager, listed, with a reference
+ * for the caller as find_pager(); or NULL if @conn is no default pager or
+ * refused the object.
+ */
+static struct pager *assign_pager(struct pager_conn *conn, uint32_t id,
+				  struct nlattr **tb)
+{
+	struct pager_attr attr;
+	const struct pager_ops *ops;
+	pager_assign_fn assign;
+	struct pager *pager;
+	struct nl_msg *msg;
+	void *arg;
+	int err;
+
+	pthread_mutex_lock(&conn->lock);
+	ops = conn->default_ops;
+	attr = conn->default_attr;
+	assign = conn->assign;
+	arg = conn->assign_arg;
+	pthread_mutex_unlock(&conn->lock);
+	if (!ops || !tb[EXTPAGER_A_OBJECT_SIZE])
+		return NULL;
+	pager = new_pager(conn, ops, &attr, NULL, &err);
+	if (!pager)
+		return NULL;
+	pager->id = id;
+	err = assign(pager, pager__uint(tb[EXTPAGER_A_OBJECT_SIZE]), &pager->priv, arg);
+	if (err) {
+		/* Its faults fail now rather than wait for a READY. */
+		msg = object_msg(pager, EXTPAGER_CMD_OBJECT_DESTROY, 0);
+		if (msg)
+			pager__send(conn, msg);
+		put_pager(pager);
+		return NULL;
+	}
+	pager->refs++;
+	list_pager(pager);
+	return pager;
+}
+
 PAGER_API int pager_fd(const struct pager *pager)
 {
 	return pager->fd;
@@ -219,17 +325,6 @@ PAGER_API uint32_t pager_id(const struct pager *pager)
 PAGER_API void *pager_priv(const struct pager *pager)
 {
 	return pager->priv;
-}
-
-static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payload)
-{
-	struct nl_msg *msg = pager__msg(pager->conn, cmd, payload);
-
-	if (msg && nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager->id)) {
-		nlmsg_free(msg);
-		msg = NULL;
-	}
-	return msg;
 }
 
 PAGER_API int pager_destroy(struct pager *pager)
@@ -371,14 +466,22 @@ static void stats_reply(struct nlattr **tb, void *arg)
 #undef GET
 }
 
+/* Object @id's counters: its manager's, or with CAP_SYS_ADMIN any object's. */
+int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats)
+{
+	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_GET, 0);
+
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	memset(stats, 0, sizeof(*stats));
+	return pager__call(conn, msg, stats_reply, stats);
+}
+
 PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
 {
-	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_OBJECT_GET, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	memset(stats, 0, sizeof(*stats));
-	return pager__call(pager->conn, msg, stats_reply, stats);
+	return pager__stats(pager->conn, pager->id, stats);
 }
 
 static void handle_request(struct pager *pager, struct nlattr **tb, void *buf)
@@ -632,6 +735,8 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 		return;
 	}
 	pager = find_pager(conn, nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]));
+	if (!pager && ghdr->cmd == EXTPAGER_CMD_INIT)
+		pager = assign_pager(conn, nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]), tb);
 	if (!pager)
 		return;
 	handling = pager;

@@ -59,7 +59,7 @@ static bool has_pagers(struct pager_conn *conn)
 	bool ret;
 
 	pthread_mutex_lock(&conn->lock);
-	ret = conn->pagers;
+	ret = conn->pagers || conn->default_ops;
 	pthread_mutex_unlock(&conn->lock);
 	return ret;
 }

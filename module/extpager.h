@@ -72,6 +72,8 @@ struct extpager_object {
 	struct inode vfs_inode;
 	u32 id;				/* in extpager_objects */
 	kuid_t owner;			/* who created it */
+	/* Anonymous, of the kernel's default pager: missing pages are zeros. */
+	bool internal;
 
 	struct mutex lock;		/* guards all of the below */
 	struct extpager_manager *manager; /* NULL once orphaned or destroyed */
@@ -168,7 +170,9 @@ int extpager_fs_init(void);
 void extpager_fs_exit(void);
 int extpager_managers_init(void);
 void extpager_managers_exit(void);
-struct file *extpager_object_create(const struct genl_info *info, loff_t size);
+int extpager_default_pager_set(const struct genl_info *info);
+struct file *extpager_object_create(const struct genl_info *info, loff_t size,
+				    bool anonymous);
 bool extpager_object_managed_by(struct extpager_object *obj,
 				const struct genl_info *info);
 struct extpager_object *extpager_object_get(u32 id);

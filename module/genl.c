@@ -93,6 +93,11 @@ static const struct nla_policy extpager_object_adopt_nl_policy[EXTPAGER_A_OBJECT
 	[EXTPAGER_A_OBJECT_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 };
 
+/* EXTPAGER_CMD_OBJECT_CREATE_ANON - do */
+static const struct nla_policy extpager_object_create_anon_nl_policy[EXTPAGER_A_OBJECT_SIZE + 1] = {
+	[EXTPAGER_A_OBJECT_SIZE] = { .type = NLA_UINT, },
+};
+
 /* Ops table for extpager */
 static const struct genl_split_ops extpager_nl_ops[] = {
 	{
@@ -191,6 +196,18 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.doit		= extpager_nl_object_adopt_doit,
 		.policy		= extpager_object_adopt_nl_policy,
 		.maxattr	= EXTPAGER_A_OBJECT_ID,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd	= EXTPAGER_CMD_DEFAULT_PAGER_SET,
+		.doit	= extpager_nl_default_pager_set_doit,
+		.flags	= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_OBJECT_CREATE_ANON,
+		.doit		= extpager_nl_object_create_anon_doit,
+		.policy		= extpager_object_create_anon_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_SIZE,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 };

@@ -34,6 +34,10 @@ int extpager_nl_unlock_reply_doit(struct sk_buff *skb, struct genl_info *info);
 int extpager_nl_return_ack_doit(struct sk_buff *skb, struct genl_info *info);
 int extpager_nl_lock_request_doit(struct sk_buff *skb, struct genl_info *info);
 int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info);
+int extpager_nl_default_pager_set_doit(struct sk_buff *skb,
+				       struct genl_info *info);
+int extpager_nl_object_create_anon_doit(struct sk_buff *skb,
+					struct genl_info *info);
 
 extern struct genl_family extpager_nl_family;
 

@@ -194,14 +194,12 @@ static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
 }
 
 /*
- * Creating or adopting objects needs CAP_SYS_ADMIN or extpager.unprivileged.
- * Sets *@admin to whether the sender has CAP_SYS_ADMIN.
+ * Creating or adopting objects needs CAP_SYS_ADMIN (@admin: the sender has
+ * it) or extpager.unprivileged.
  */
-static int extpager_nl_may_manage(struct sk_buff *skb, struct genl_info *info,
-				  bool *admin)
+static int extpager_nl_may_manage(struct genl_info *info, bool admin)
 {
-	*admin = netlink_capable(skb, CAP_SYS_ADMIN);
-	if (*admin || READ_ONCE(unprivileged))
+	if (admin || READ_ONCE(unprivileged))
 		return 0;
 	NL_SET_ERR_MSG(info->extack,
 		       "creating or adopting objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
@@ -258,10 +256,15 @@ put_file:
 	return err;
 }
 
-int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
+/*
+ * OBJECT_CREATE, or with @anonymous OBJECT_CREATE_ANON: an object for the
+ * default pager, which anyone may create as anyone may create a memfd.
+ */
+static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
+			      bool anonymous)
 {
+	bool admin = netlink_capable(skb, CAP_SYS_ADMIN);
 	struct file *file;
-	bool admin;
 	u64 size;
 	int err;
 
@@ -273,7 +276,7 @@ int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
 				    "size must be a positive multiple of the page size");
 		return -EINVAL;
 	}
-	err = extpager_nl_may_manage(skb, info, &admin);
+	err = anonymous ? 0 : extpager_nl_may_manage(info, admin);
 	if (err)
 		return err;
 	if (!admin &&
@@ -282,10 +285,34 @@ int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
 			       "this user has max_objects_per_user objects already");
 		return -EDQUOT;
 	}
-	file = extpager_object_create(info, size);
+	file = extpager_object_create(info, size, anonymous);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	return extpager_nl_reply_file(info, file, false);
+}
+
+int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return extpager_nl_create(skb, info, false);
+}
+
+int extpager_nl_object_create_anon_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return extpager_nl_create(skb, info, true);
+}
+
+/*
+ * DEFAULT_PAGER_SET: the default pager manages every anonymous object
+ * created while it is registered: whose memory they are, CAP_SYS_ADMIN
+ * trusts it with, whatever extpager.unprivileged says.
+ */
+int extpager_nl_default_pager_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack, "becoming the default pager needs CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	return extpager_default_pager_set(info);
 }
 
 int extpager_nl_object_destroy_doit(struct sk_buff *skb, struct genl_info *info)
@@ -303,8 +330,8 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[EXTPAGER_A_OBJECT_ID];
 	struct extpager_object *obj;
+	bool admin = netlink_capable(skb, CAP_SYS_ADMIN);
 	struct file *file;
-	bool admin;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ID))
@@ -315,7 +342,7 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 					nla_get_u32(attr));
 		return -ENOENT;
 	}
-	err = extpager_nl_may_manage(skb, info, &admin);
+	err = extpager_nl_may_manage(info, admin);
 	if (!err && !admin && !uid_eq(obj->owner, current_euid())) {
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr,
 					"object %u belongs to another user", obj->id);

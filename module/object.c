@@ -24,9 +24,15 @@
 
 #define EXTPAGER_MAGIC	0x45585450	/* "EXTP" */
 
-/* Guards extpager_managers, their lists, and obj->manager with obj->lock. */
+/*
+ * Guards extpager_managers, their lists, obj->manager with obj->lock, and
+ * the default pager.
+ */
 static DEFINE_MUTEX(extpager_managers_lock);
 static LIST_HEAD(extpager_managers);
+/* The registered default pager's socket, if any (DEFAULT_PAGER_SET). */
+static struct net *extpager_default_net;
+static u32 extpager_default_portid;
 DEFINE_XARRAY_ALLOC1(extpager_objects);
 static u32 extpager_next_id;
 static struct vfsmount *extpager_mnt;
@@ -95,10 +101,12 @@ static void extpager_evict_inode(struct inode *inode)
 		flush_work(&obj->default_work);
 		cancel_work_sync(&obj->redeliver_work);
 		cancel_work_sync(&obj->shrink_work);
-		/* The default pager's pages too: they are the manager's. */
-		if (managed)
+		/* Without a manager, nobody can see the pages again. */
+		if (managed) {
+			/* The default pager's pages too: they are the manager's. */
 			extpager_redeliver_range(obj, 0, ULONG_MAX);
-		filemap_fdatawrite(&inode->i_data);
+			filemap_fdatawrite(&inode->i_data);
+		}
 	}
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
@@ -165,6 +173,9 @@ static int extpager_fsync(struct file *file, loff_t start, loff_t end, int datas
 	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
 	int held, err;
 
+	/* Anonymous memory of the kernel's own: nowhere to sync it to. */
+	if (obj->internal)
+		return 0;
 	held = extpager_return_range(obj, start >> PAGE_SHIFT, end >> PAGE_SHIFT);
 	/* This file's view of the errors: a store the manager refused. */
 	err = file_write_and_wait_range(file, start, end);
@@ -192,32 +203,69 @@ unsigned int extpager_objects_of(kuid_t uid)
 	return n;
 }
 
-/* The manager for the socket that sent @info.  Under extpager_managers_lock. */
-static struct extpager_manager *extpager_manager(const struct genl_info *info)
+/* The manager for socket @portid in @net.  Under extpager_managers_lock. */
+static struct extpager_manager *extpager_manager(struct net *net, u32 portid)
 {
 	struct extpager_manager *mgr;
 
 	list_for_each_entry(mgr, &extpager_managers, node)
-		if (mgr->portid == info->snd_portid &&
-		    net_eq(mgr->net, genl_info_net(info)))
+		if (mgr->portid == portid && net_eq(mgr->net, net))
 			return mgr;
 	mgr = kmalloc(sizeof(*mgr), GFP_KERNEL);
 	if (!mgr)
 		return NULL;
-	mgr->net = genl_info_net(info);
-	mgr->portid = info->snd_portid;
+	mgr->net = net;
+	mgr->portid = portid;
 	INIT_LIST_HEAD(&mgr->objects);
 	list_add(&mgr->node, &extpager_managers);
 	return mgr;
 }
 
-/*
- * Create an object of @size bytes managed by the socket that sent @info,
- * and return its file.
- */
-struct file *extpager_object_create(const struct genl_info *info, loff_t size)
+/* Make @mgr manage @obj.  Under extpager_managers_lock. */
+static void extpager_bind(struct extpager_object *obj,
+			  struct extpager_manager *mgr)
 {
-	struct extpager_manager *mgr;
+	mutex_lock(&obj->lock);
+	obj->manager = mgr;
+	obj->portid = mgr->portid;
+	obj->net = mgr->net;
+	mutex_unlock(&obj->lock);
+	list_add_tail(&obj->manager_node, &mgr->objects);
+}
+
+/*
+ * DEFAULT_PAGER_SET: the socket that sent @info becomes the default pager,
+ * unless another one is.
+ */
+int extpager_default_pager_set(const struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	int err = 0;
+
+	mutex_lock(&extpager_managers_lock);
+	if (!extpager_default_net) {
+		extpager_default_net = net;
+		extpager_default_portid = info->snd_portid;
+		pr_info("port %u is the default pager\n", info->snd_portid);
+	} else if (extpager_default_portid != info->snd_portid ||
+		   !net_eq(extpager_default_net, net)) {
+		NL_SET_ERR_MSG_FMT(info->extack, "port %u is the default pager already",
+				   extpager_default_portid);
+		err = -EBUSY;
+	}
+	mutex_unlock(&extpager_managers_lock);
+	return err;
+}
+
+/*
+ * Create an object of @size bytes, and return its file.  It is managed by
+ * the socket that sent @info; or, if @anonymous, by the default pager,
+ * the registered one or else the kernel's own.
+ */
+struct file *extpager_object_create(const struct genl_info *info, loff_t size,
+				    bool anonymous)
+{
+	struct extpager_manager *mgr = NULL;
 	struct extpager_object *obj;
 	struct inode *inode;
 	struct file *file;
@@ -239,7 +287,8 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size)
 	/* Only hashed inodes reach the flusher's dirty lists. */
 	insert_inode_hash(inode);
 
-	err = xa_alloc_cyclic(&extpager_objects, &obj->id, obj, xa_limit_31b,
+	/* Reserved: lookups by id (adoption) find the object once it is bound. */
+	err = xa_alloc_cyclic(&extpager_objects, &obj->id, NULL, xa_limit_31b,
 			      &extpager_next_id, GFP_KERNEL);
 	if (err < 0) {
 		iput(inode);
@@ -257,19 +306,21 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size)
 	}
 
 	mutex_lock(&extpager_managers_lock);
-	mgr = extpager_manager(info);
-	if (!mgr) {
+	if (!anonymous)
+		mgr = extpager_manager(genl_info_net(info), info->snd_portid);
+	else if (extpager_default_net)
+		mgr = extpager_manager(extpager_default_net, extpager_default_portid);
+	else
+		obj->internal = true;
+	if (!mgr && !obj->internal) {
 		mutex_unlock(&extpager_managers_lock);
 		fput(file);
 		return ERR_PTR(-ENOMEM);
 	}
-	mutex_lock(&obj->lock);
-	obj->manager = mgr;
-	obj->portid = info->snd_portid;
-	obj->net = genl_info_net(info);
-	mutex_unlock(&obj->lock);
-	list_add_tail(&obj->manager_node, &mgr->objects);
+	if (mgr)
+		extpager_bind(obj, mgr);
 	mutex_unlock(&extpager_managers_lock);
+	xa_store(&extpager_objects, obj->id, obj, GFP_KERNEL);
 	return file;
 }
 
@@ -321,6 +372,11 @@ static int extpager_netlink_event(struct notifier_block *nb,
 	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
 	mutex_lock(&extpager_managers_lock);
+	if (extpager_default_net && extpager_default_portid == n->portid &&
+	    net_eq(extpager_default_net, n->net)) {
+		pr_info("port %u is no longer the default pager\n", n->portid);
+		extpager_default_net = NULL;
+	}
 	list_for_each_entry_safe(mgr, tmp, &extpager_managers, node) {
 		if (mgr->portid != n->portid || !net_eq(mgr->net, n->net))
 			continue;
@@ -405,6 +461,11 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 	if (obj->destroyed) {
 		NL_SET_ERR_MSG_FMT(info->extack, "object %u is destroyed", obj->id);
 		err = -ENOENT;
+	} else if (obj->internal) {
+		NL_SET_ERR_MSG_FMT(info->extack,
+				   "object %u is anonymous memory of the kernel's default pager",
+				   obj->id);
+		err = -EBUSY;
 	} else if (obj->manager) {
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "object %u has a manager: only orphans can be adopted",
@@ -412,7 +473,7 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 		err = -EBUSY;
 	}
 	mutex_unlock(&obj->lock);
-	mgr = err ? NULL : extpager_manager(info);
+	mgr = err ? NULL : extpager_manager(genl_info_net(info), info->snd_portid);
 	if (!err && !mgr)
 		err = -ENOMEM;
 	if (err) {
@@ -422,13 +483,10 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 		return ERR_PTR(err);
 	}
 	mutex_lock(&obj->lock);
-	obj->manager = mgr;
-	obj->portid = info->snd_portid;
-	obj->net = genl_info_net(info);
 	obj->ready = false;		/* the new manager answers INIT first */
 	obj->init_sent = false;
 	mutex_unlock(&obj->lock);
-	list_add_tail(&obj->manager_node, &mgr->objects);
+	extpager_bind(obj, mgr);
 	mutex_unlock(&extpager_managers_lock);
 	return file;
 }

@@ -6,7 +6,9 @@
  * swap file makes the page's next read fail with SIGBUS, never return the
  * data, and the daemon counts it; a full swap refuses returns with ENOSPC
  * and a terminated object's slots are reused; bad requests get an errno;
- * SIGTERM exits cleanly with the final statistics.
+ * SIGTERM exits cleanly with the final statistics.  Run as root, it is the
+ * system's default pager and serves the anonymous objects clients create
+ * through the kernel.
  */
 #include <limits.h>
 #include <sys/un.h>
@@ -19,11 +21,12 @@ struct daemon {
 	pid_t pid;
 	FILE *log;		/* its standard error */
 	char swap[64], sock[64];
+	char ready[512];	/* its "ready:" line */
 	bool mismatch_logged;	/* it logged a checksum mismatch */
 };
 
 struct dstats {
-	long objects, slots_used, slots_total, pages_written, pages_read;
+	long objects, assigned, slots_used, slots_total, pages_written, pages_read;
 	long zero_fills, checksum_failures, io_errors, enospc;
 };
 
@@ -64,6 +67,7 @@ static bool dp_wait(struct daemon *d, const char *what)
 static void parse_stats(const char *line, struct dstats *st)
 {
 	st->objects = stat_field(line, "objects");
+	st->assigned = stat_field(line, "assigned");
 	st->slots_used = stat_field(line, "slots_used");
 	st->slots_total = stat_field(line, "slots_total");
 	st->pages_written = stat_field(line, "pages_written");
@@ -118,7 +122,7 @@ static bool dp_start(struct daemon *d, const char *swap_size)
 	d->log = dp_spawn((char *[]){ "--verbose", "--swap", d->swap,
 					  "--swap-size", (char *)swap_size,
 					  "--socket", d->sock, NULL }, &d->pid);
-	return d->log && dp_wait(d, "ready:");
+	return d->log && dp_wait_line(d, "ready:", d->ready, sizeof(d->ready));
 }
 
 /* The daemon's statistics (SIGUSR1); false if it did not answer. */
@@ -170,27 +174,22 @@ static int daemon_connect(struct daemon *d)
 /*
  * Send @len bytes of request on @sock; returns the object's descriptor,
  * or the daemon's -errno.
- * TODO: pager_recv_fd once merged
  */
 static int daemon_request(int sock, const void *req, size_t len)
 {
 	struct defpager_reply reply = { 0 };
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &reply, .iov_len = sizeof(reply) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
 	int fd;
 
 	if (send(sock, req, len, 0) != (ssize_t)len)
 		return -errno;
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != sizeof(reply))
-		return -EPROTO;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+	fd = pager_recv_fd(sock, &reply, sizeof(reply));
+	if (fd == -EBADMSG)	/* a reply without a descriptor */
 		return reply.error ?: -EPROTO;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return reply.error ? -EPROTO : fd;
+	if (fd >= 0 && reply.error) {
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
 }
 
 /* A new anonymous object of @size bytes: its descriptor, or -errno. */
@@ -281,32 +280,20 @@ FIXTURE_TEARDOWN(defpager)
 } while (0)
 
 /*
- * A client in a cgroup with memory.max 4 MiB writes a 32 MiB object
- * through a shared mapping and reads it back: at least 28 MiB must come
- * back from the swap file, and every byte is what was written.
+ * In a child in cgroup @cg, write the object of @size bytes behind @fd
+ * through a shared mapping, msync it and read it back.  Its wait status:
+ * exit 0 if every byte read back is what was written.
  */
-TEST_F_TIMEOUT(defpager, object_four_times_the_memory_limit_round_trips, 300)
+static int round_trip(const char *cg, int fd, size_t size)
 {
-	const size_t limit = 4 << 20, size = 32 << 20;
-	struct dstats st;
-	int fd, status, err;
-	pid_t child;
+	pid_t child = fork();
+	int status = -1;
 
-	if (!have_cgroup2())
-		SKIP(return, "no cgroup v2 here");
-	err = memcg_create(self->cg, sizeof(self->cg), "defpager", "4M");
-	ASSERT_EQ(0, err);
-	ASSERT_TRUE(dp_start(&self->d, "40M"));
-	fd = dp_object(&self->d, size);
-	ASSERT_LE(0, fd) TH_LOG("request: %s", strerror(-fd));
-
-	child = fork();
-	ASSERT_LE(0, child);
 	if (!child) {
 		char *p;
 		size_t off;
 
-		if (memcg_enter(self->cg))
+		if (memcg_enter(cg))
 			_exit(10);
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
@@ -320,7 +307,31 @@ TEST_F_TIMEOUT(defpager, object_four_times_the_memory_limit_round_trips, 300)
 				_exit(13);
 		_exit(0);
 	}
-	ASSERT_EQ(child, waitpid(child, &status, 0));
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return -1;
+	return status;
+}
+
+/*
+ * A client in a cgroup with memory.max 4 MiB writes a 32 MiB object
+ * through a shared mapping and reads it back: at least 28 MiB must come
+ * back from the swap file, and every byte is what was written.
+ */
+TEST_F_TIMEOUT(defpager, object_four_times_the_memory_limit_round_trips, 300)
+{
+	const size_t limit = 4 << 20, size = 32 << 20;
+	struct dstats st;
+	int fd, status, err;
+
+	if (!have_cgroup2())
+		SKIP(return, "no cgroup v2 here");
+	err = memcg_create(self->cg, sizeof(self->cg), "defpager", "4M");
+	ASSERT_EQ(0, err);
+	ASSERT_TRUE(dp_start(&self->d, "40M"));
+	fd = dp_object(&self->d, size);
+	ASSERT_LE(0, fd) TH_LOG("request: %s", strerror(-fd));
+
+	status = round_trip(self->cg, fd, size);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d", WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 
@@ -340,6 +351,46 @@ TEST_F_TIMEOUT(defpager, object_four_times_the_memory_limit_round_trips, 300)
 	ASSERT_TRUE(dp_stats(&self->d, &st));
 	EXPECT_EQ(0, st.objects);
 	EXPECT_EQ(0, st.slots_used);
+	EXPECT_CLEAN_STOP(&self->d);
+}
+
+/*
+ * Run as root, the daemon is the system's default pager: an anonymous
+ * object a client creates through the kernel (not on the daemon's socket)
+ * is assigned to it, and four times the client's memory limit of it
+ * round-trips through the swap file.
+ */
+TEST_F_TIMEOUT(defpager, the_system_default_pager_serves_anonymous_objects, 300)
+{
+	const size_t limit = 4 << 20, size = 32 << 20;
+	struct pager_conn *conn;
+	struct dstats st;
+	int fd, status;
+	uint32_t id;
+
+	if (!have_cgroup2())
+		SKIP(return, "no cgroup v2 here");
+	ASSERT_EQ(0, memcg_create(self->cg, sizeof(self->cg), "defpager", "4M"));
+	ASSERT_TRUE(dp_start(&self->d, "40M"));
+	ASSERT_NE(NULL, strstr(self->d.ready, "the system's default pager"));
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	fd = pager_create_anonymous(conn, size, &id);
+	pager_conn_close(conn);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", strerror(-fd), pager_conn_error());
+
+	status = round_trip(self->cg, fd, size);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d", WTERMSIG(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+
+	ASSERT_TRUE(dp_stats(&self->d, &st));
+	EXPECT_EQ(1, st.assigned);
+	EXPECT_EQ(1, st.objects);
+	EXPECT_LE(size / PAGE, st.pages_written);
+	EXPECT_LE((size - limit) / PAGE, st.pages_read);
+	EXPECT_EQ(0, st.checksum_failures);
+
+	close(fd);
+	ASSERT_TRUE(dp_wait(&self->d, "terminated"));
 	EXPECT_CLEAN_STOP(&self->d);
 }
 

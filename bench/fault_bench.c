@@ -624,15 +624,25 @@ static int run_uffd(size_t block_pages, int nthreads, struct result *r)
 	size_t i;
 	int err = -1;
 
+	h.base = MAP_FAILED;
 	src = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	h.base = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (src == MAP_FAILED || h.base == MAP_FAILED) {
+	if (src == MAP_FAILED) {
 		perror("fault_bench: mmap");
 		goto unmap;
 	}
 	for (i = 0; i < npages + TAIL_PAGES; i++)
 		memset(src + i * page, page_byte(i), page);
 	h.src = src;
+	/*
+	 * Mapped only now: next to @src it would share its VMA, and with THP
+	 * "always" a huge page faulted in at @src's start would reach back
+	 * into the region, whose pages would then never be missing.
+	 */
+	h.base = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h.base == MAP_FAILED) {
+		perror("fault_bench: mmap");
+		goto unmap;
+	}
 	if (uffd_setup(&h))
 		goto unmap;
 	err = pthread_create(&tid, NULL, uffd_thread, &h);

@@ -766,16 +766,6 @@ int main(int argc, char **argv)
 		    err == -ENOENT ? " (is extpager.ko loaded?)" : "");
 		return 1;
 	}
-	err = pager_register_default(conn, &anon_ops, &anon_attr, anon_assign, NULL);
-	registered = !err;
-	if (err)
-		say("not the system's default pager: %s%s%s", strerror(-err),
-		    *pager_conn_error() ? ": " : "", pager_conn_error());
-	if (err && !sock_path) {
-		say("nothing to serve: no --socket either (see --help)");
-		pager_conn_close(conn);
-		return 1;
-	}
 	if (swap_open(swap_path, swap_size)) {
 		pager_conn_close(conn);
 		return 1;
@@ -787,6 +777,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* Last: from now on the kernel counts on us. */
+	err = pager_register_default(conn, &anon_ops, &anon_attr, anon_assign, NULL);
+	registered = !err;
+	if (err)
+		say("not the system's default pager: %s%s%s", strerror(-err),
+		    *pager_conn_error() ? ": " : "", pager_conn_error());
+	if (err && !sock_path) {
+		say("nothing to serve: no --socket either (see --help)");
+		pager_conn_close(conn);
+		return 1;
+	}
 	say("ready: %s%s%s%sswap %s: %" PRIu32 " slots of %zu bytes%s",
 	    registered ? "the system's default pager, " : "",
 	    sock_path ? "socket " : "", sock_path ?: "", sock_path ? ", " : "", swap_path,
@@ -795,6 +796,9 @@ int main(int argc, char **argv)
 	pfd[PFD_SIGNAL] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
 	pfd[PFD_LISTEN] = (struct pollfd){ .fd = sock, .events = POLLIN };
 	pfd[PFD_CONN] = (struct pollfd){ .fd = pager_conn_fd(conn), .events = POLLIN };
+	/* An INIT may have come before the registration's answer: queued. */
+	if (registered)
+		pager_dispatch(conn);
 	while (running) {
 		bool created = false;
 

@@ -272,8 +272,9 @@ PAGER_API int pager_create_anonymous(struct pager_conn *conn, uint64_t size,
 /*
  * INIT of an object @conn did not create: the kernel gives the default
  * pager an anonymous object.  Returns its pager, listed, with a reference
- * for the caller as find_pager(); or NULL if @conn is no default pager or
- * refused the object.
+ * for the caller as find_pager(); or NULL if @conn is no default pager, or
+ * could not take the object, which is then destroyed: its faults fail now
+ * rather than wait for a READY.
  */
 static struct pager *assign_pager(struct pager_conn *conn, uint32_t id,
 				  struct nlattr **tb)
@@ -281,7 +282,7 @@ static struct pager *assign_pager(struct pager_conn *conn, uint32_t id,
 	struct pager_attr attr;
 	const struct pager_ops *ops;
 	pager_assign_fn assign;
-	struct pager *pager;
+	struct pager *pager = NULL;
 	struct nl_msg *msg;
 	void *arg;
 	int err;
@@ -292,24 +293,27 @@ static struct pager *assign_pager(struct pager_conn *conn, uint32_t id,
 	assign = conn->assign;
 	arg = conn->assign_arg;
 	pthread_mutex_unlock(&conn->lock);
-	if (!ops || !tb[EXTPAGER_A_OBJECT_SIZE])
+	if (!ops)
 		return NULL;
-	pager = new_pager(conn, ops, &attr, NULL, &err);
-	if (!pager)
-		return NULL;
-	pager->id = id;
-	err = assign(pager, pager__uint(tb[EXTPAGER_A_OBJECT_SIZE]), &pager->priv, arg);
-	if (err) {
-		/* Its faults fail now rather than wait for a READY. */
-		msg = object_msg(pager, EXTPAGER_CMD_OBJECT_DESTROY, 0);
-		if (msg)
-			pager__send(conn, msg);
+	if (tb[EXTPAGER_A_OBJECT_SIZE])
+		pager = new_pager(conn, ops, &attr, NULL, &err);
+	if (pager) {
+		pager->id = id;
+		err = assign(pager, pager__uint(tb[EXTPAGER_A_OBJECT_SIZE]),
+			     &pager->priv, arg);
+		if (!err) {
+			pager->refs++;
+			list_pager(pager);
+			return pager;
+		}
 		put_pager(pager);
-		return NULL;
 	}
-	pager->refs++;
-	list_pager(pager);
-	return pager;
+	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_DESTROY, 0);
+	if (msg && !nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id))
+		pager__send(conn, msg);
+	else
+		nlmsg_free(msg);
+	return NULL;
 }
 
 PAGER_API int pager_fd(const struct pager *pager)

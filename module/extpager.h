@@ -172,7 +172,7 @@ int extpager_managers_init(void);
 void extpager_managers_exit(void);
 int extpager_default_pager_set(const struct genl_info *info);
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
-				    bool anonymous);
+				    bool anonymous, bool quota);
 bool extpager_object_managed_by(struct extpager_object *obj,
 				const struct genl_info *info);
 struct extpager_object *extpager_object_get(u32 id);
@@ -181,7 +181,6 @@ void extpager_object_destroy(struct extpager_object *obj);
 struct file *extpager_object_adopt(struct extpager_object *obj,
 				   const struct genl_info *info);
 void extpager_object_adopted(struct extpager_object *obj);
-unsigned int extpager_objects_of(kuid_t uid);
 
 /* fault.c */
 extern const struct vm_operations_struct extpager_vm_ops;

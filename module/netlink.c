@@ -279,13 +279,7 @@ static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
 	err = anonymous ? 0 : extpager_nl_may_manage(info, admin);
 	if (err)
 		return err;
-	if (!admin &&
-	    extpager_objects_of(current_euid()) >= READ_ONCE(max_objects_per_user)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "this user has max_objects_per_user objects already");
-		return -EDQUOT;
-	}
-	file = extpager_object_create(info, size, anonymous);
+	file = extpager_object_create(info, size, anonymous, !admin);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	return extpager_nl_reply_file(info, file, false);

@@ -173,9 +173,9 @@ static int extpager_fsync(struct file *file, loff_t start, loff_t end, int datas
 	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
 	int held, err;
 
-	/* Anonymous memory of the kernel's own: nowhere to sync it to. */
+	/* Anonymous memory of the kernel's own: only its store's failures. */
 	if (obj->internal)
-		return 0;
+		return file_check_and_advance_wb_err(file);
 	held = extpager_return_range(obj, start >> PAGE_SHIFT, end >> PAGE_SHIFT);
 	/* This file's view of the errors: a store the manager refused. */
 	err = file_write_and_wait_range(file, start, end);
@@ -190,7 +190,7 @@ static const struct file_operations extpager_fops = {
 };
 
 /* Objects created by @uid that still exist, for max_objects_per_user. */
-unsigned int extpager_objects_of(kuid_t uid)
+static unsigned int extpager_objects_of(kuid_t uid)
 {
 	struct extpager_object *obj;
 	unsigned long id;
@@ -260,10 +260,11 @@ int extpager_default_pager_set(const struct genl_info *info)
 /*
  * Create an object of @size bytes, and return its file.  It is managed by
  * the socket that sent @info; or, if @anonymous, by the default pager,
- * the registered one or else the kernel's own.
+ * the registered one or else the kernel's own.  With @quota, it counts
+ * against its creator's max_objects_per_user.
  */
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
-				    bool anonymous)
+				    bool anonymous, bool quota)
 {
 	struct extpager_manager *mgr = NULL;
 	struct extpager_object *obj;
@@ -305,7 +306,15 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 		return file;
 	}
 
+	/* Counted and published under one lock: creations cannot overtake it. */
 	mutex_lock(&extpager_managers_lock);
+	if (quota && extpager_objects_of(obj->owner) >= READ_ONCE(max_objects_per_user)) {
+		mutex_unlock(&extpager_managers_lock);
+		NL_SET_ERR_MSG(info->extack,
+			       "this user has max_objects_per_user objects already");
+		fput(file);
+		return ERR_PTR(-EDQUOT);
+	}
 	if (!anonymous)
 		mgr = extpager_manager(genl_info_net(info), info->snd_portid);
 	else if (extpager_default_net)
@@ -319,8 +328,8 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 	}
 	if (mgr)
 		extpager_bind(obj, mgr);
-	mutex_unlock(&extpager_managers_lock);
 	xa_store(&extpager_objects, obj->id, obj, GFP_KERNEL);
+	mutex_unlock(&extpager_managers_lock);
 	return file;
 }
 

@@ -233,15 +233,18 @@ TEST(a_refused_anonymous_object_is_sigbus)
 
 /*
  * Without CAP_SYS_ADMIN one cannot become the default pager, whatever
- * extpager.unprivileged says, but may create anonymous objects as memfds.
+ * extpager.unprivileged says, but may create anonymous objects as memfds,
+ * max_objects_per_user of them.
  */
 TEST(anyone_creates_anonymous_objects_only_root_serves_them)
 {
 	long saved_unpriv = param_get("unprivileged");
+	long saved_max = param_get("max_objects_per_user");
 	int status;
 	pid_t pid;
 
 	ASSERT_EQ(0, param_set("unprivileged", 1));
+	ASSERT_EQ(0, param_set("max_objects_per_user", 1));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -262,11 +265,17 @@ TEST(anyone_creates_anonymous_objects_only_root_serves_them)
 		if (p == MAP_FAILED || p[0])
 			_exit(13);
 		p[0] = 1;
-		_exit(p[0] == 1 ? 0 : 14);
+		if (p[0] != 1)
+			_exit(14);
+		if (pager_create_anonymous(c, PAGE, NULL) != -EDQUOT ||
+		    !strstr(pager_conn_error(), "max_objects_per_user"))
+			_exit(15);
+		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EXIT0(status);
 	EXPECT_EQ(0, param_set("unprivileged", saved_unpriv));
+	EXPECT_EQ(0, param_set("max_objects_per_user", saved_max));
 }
 
 /* Sizes are checked as for object-create. */

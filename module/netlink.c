@@ -879,8 +879,13 @@ int extpager_nl_return_ack_doit(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "return %u is not pending: acknowledged, or timed out into the default pager",
 				   id);
-	/* Even a late answer: the manager is back, give it what is held. */
-	extpager_manager_answers(info->user_ptr[0]);
+	/*
+	 * Even a late answer: the manager is back, give it what is held, once
+	 * its returns have drained.  Before, redelivery would take the slots
+	 * of the writeback keeping it busy, and push that to the default pager.
+	 */
+	if (!READ_ONCE(((struct extpager_object *)info->user_ptr[0])->nr_returns))
+		extpager_manager_answers(info->user_ptr[0]);
 	/* Acknowledged pages are clean: the resident limit can drop them. */
 	extpager_limit_resident(info->user_ptr[0]);
 	return err;

@@ -296,9 +296,8 @@ int extpager_nl_object_create_anon_doit(struct sk_buff *skb, struct genl_info *i
 }
 
 /*
- * DEFAULT_PAGER_SET: the default pager manages every anonymous object
- * created while it is registered: whose memory they are, CAP_SYS_ADMIN
- * trusts it with, whatever extpager.unprivileged says.
+ * DEFAULT_PAGER_SET needs CAP_SYS_ADMIN, whatever extpager.unprivileged
+ * says: the default pager holds every user's anonymous memory.
  */
 int extpager_nl_default_pager_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
@@ -867,27 +866,28 @@ int extpager_nl_unlock_reply_doit(struct sk_buff *skb, struct genl_info *info)
 int extpager_nl_return_ack_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *error = info->attrs[EXTPAGER_A_OBJECT_ERROR];
+	struct extpager_object *obj = info->user_ptr[0];
 	u32 id;
 	int err;
 
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID))
 		return -EINVAL;
 	id = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]);
-	err = extpager_return_ack(info->user_ptr[0], id,
-				  error ? -(int)nla_get_u32(error) : 0);
+	err = extpager_return_ack(obj, id, error ? -(int)nla_get_u32(error) : 0);
 	if (err)
 		NL_SET_ERR_MSG_FMT(info->extack,
 				   "return %u is not pending: acknowledged, or timed out into the default pager",
 				   id);
 	/*
 	 * Even a late answer: the manager is back, give it what is held, once
-	 * its returns have drained.  Before, redelivery would take the slots
-	 * of the writeback keeping it busy, and push that to the default pager.
+	 * its returns have drained.  Not sooner: redelivery would take the
+	 * slots of the writeback keeping it busy, and push that writeback to
+	 * the default pager in turn.
 	 */
-	if (!READ_ONCE(((struct extpager_object *)info->user_ptr[0])->nr_returns))
-		extpager_manager_answers(info->user_ptr[0]);
+	if (!READ_ONCE(obj->nr_returns))
+		extpager_manager_answers(obj);
 	/* Acknowledged pages are clean: the resident limit can drop them. */
-	extpager_limit_resident(info->user_ptr[0]);
+	extpager_limit_resident(obj);
 	return err;
 }
 

@@ -280,39 +280,6 @@ FIXTURE_TEARDOWN(defpager)
 } while (0)
 
 /*
- * In a child in cgroup @cg, write the object of @size bytes behind @fd
- * through a shared mapping, msync it and read it back.  Its wait status:
- * exit 0 if every byte read back is what was written.
- */
-static int round_trip(const char *cg, int fd, size_t size)
-{
-	pid_t child = fork();
-	int status = -1;
-
-	if (!child) {
-		char *p;
-		size_t off;
-
-		if (memcg_enter(cg))
-			_exit(10);
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (p == MAP_FAILED)
-			_exit(11);
-		for (off = 0; off < size; off += PAGE)
-			fill_pattern(p + off, 4, off, PAGE);
-		if (msync(p, size, MS_SYNC))
-			_exit(12);
-		for (off = 0; off < size; off += PAGE)
-			if (!check_pattern(p + off, 4, off, PAGE))
-				_exit(13);
-		_exit(0);
-	}
-	if (child < 0 || waitpid(child, &status, 0) != child)
-		return -1;
-	return status;
-}
-
-/*
  * A client in a cgroup with memory.max 4 MiB writes a 32 MiB object
  * through a shared mapping and reads it back: at least 28 MiB must come
  * back from the swap file, and every byte is what was written.
@@ -331,7 +298,7 @@ TEST_F_TIMEOUT(defpager, object_four_times_the_memory_limit_round_trips, 300)
 	fd = dp_object(&self->d, size);
 	ASSERT_LE(0, fd) TH_LOG("request: %s", strerror(-fd));
 
-	status = round_trip(self->cg, fd, size);
+	status = memcg_round_trip(self->cg, fd, size, 4);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d", WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 
@@ -378,7 +345,7 @@ TEST_F_TIMEOUT(defpager, the_system_default_pager_serves_anonymous_objects, 300)
 	pager_conn_close(conn);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", strerror(-fd), pager_conn_error());
 
-	status = round_trip(self->cg, fd, size);
+	status = memcg_round_trip(self->cg, fd, size, 4);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d", WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 

@@ -269,6 +269,39 @@ static inline int memcg_enter(const char *cg)
 	return write_file(path, pid);
 }
 
+/*
+ * In a child in cgroup @cg, write pattern @seed over the @size bytes of
+ * object @fd through a shared mapping, msync them and read them back.
+ * Its wait status: exit 0 if every byte read back is what was written.
+ */
+static inline int memcg_round_trip(const char *cg, int fd, size_t size, uint64_t seed)
+{
+	pid_t child = fork();
+	int status = -1;
+
+	if (!child) {
+		char *p;
+		size_t off;
+
+		if (memcg_enter(cg))
+			_exit(10);
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			_exit(11);
+		for (off = 0; off < size; off += PAGE)
+			fill_pattern(p + off, seed, off, PAGE);
+		if (msync(p, size, MS_SYNC))
+			_exit(12);
+		for (off = 0; off < size; off += PAGE)
+			if (!check_pattern(p + off, seed, off, PAGE))
+				_exit(13);
+		_exit(0);
+	}
+	if (child < 0 || waitpid(child, &status, 0) != child)
+		return -1;
+	return status;
+}
+
 /* --- the daemons --------------------------------------------------------- */
 
 struct daemon_proc {

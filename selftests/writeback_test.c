@@ -175,7 +175,6 @@ TEST(writes_eight_times_the_memory_limit)
 	struct pager_attr attr = { .cluster = 16 };
 	pthread_t server;
 	int status;
-	pid_t child;
 
 	if (!have_cgroup2())
 		SKIP(return, "no cgroup v2 here");
@@ -189,27 +188,7 @@ TEST(writes_eight_times_the_memory_limit)
 
 	ASSERT_EQ(0, memcg_create(cg, sizeof(cg), "wb", "4M"));
 
-	child = fork();
-	ASSERT_LE(0, child);
-	if (!child) {
-		char *p;
-		size_t off;
-
-		if (memcg_enter(cg))
-			_exit(10);
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
-		if (p == MAP_FAILED)
-			_exit(11);
-		for (off = 0; off < size; off += PAGE)
-			fill_pattern(p + off, 2, off, PAGE);
-		if (msync(p, size, MS_SYNC))
-			_exit(12);
-		for (off = 0; off < size; off += PAGE)
-			if (!check_pattern(p + off, 2, off, PAGE))
-				_exit(13);
-		_exit(0);
-	}
-	ASSERT_EQ(child, waitpid(child, &status, 0));
+	status = memcg_round_trip(cg, pager_fd(pager), size, 2);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d", WTERMSIG(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	rmdir(cg);

@@ -89,6 +89,7 @@ struct extpager_object {
 	unsigned int cluster;		/* pages per fault's request */
 	unsigned int nr_requests;	/* outstanding data requests */
 	unsigned int nr_returns;	/* returns waiting for RETURN_ACK */
+	bool returns_late;		/* one timed out, none acked since */
 	struct xarray requests;		/* id -> struct extpager_request */
 	u32 next_request_id;
 	struct list_head deadlines;	/* data requests and returns */

@@ -444,6 +444,8 @@ static void extpager_timeout_fn(struct work_struct *work)
 				next = req->deadline;
 			continue;
 		}
+		if (req->kind == EXTPAGER_REQ_RETURN)
+			WRITE_ONCE(obj->returns_late, true);
 		extpager_retire(obj, req);
 		list_add_tail(&req->deadline_node, &expired);
 	}
@@ -598,6 +600,8 @@ int extpager_return_ack(struct extpager_object *obj, u32 id, int error)
 	struct extpager_request *req;
 	unsigned int i;
 
+	/* Even a late answer: the manager is back. */
+	WRITE_ONCE(obj->returns_late, false);
 	mutex_lock(&obj->lock);
 	req = xa_load(&obj->requests, id);
 	if (!req || req->kind != EXTPAGER_REQ_RETURN) {
@@ -686,22 +690,26 @@ static bool extpager_return_slot(struct extpager_object *obj)
 
 /*
  * Whether a return may go to the manager now: at most max_returns are in
- * flight per object, what its socket is sized for.  Data integrity
- * writeback (fsync) waits for a slot, for return_timeout_ms at most.
- * Background writeback and reclaim's must not wait for the manager, nor
- * leave the pages dirty (reclaim could not free them): those runs go to
- * the default pager, and come back to the manager when it catches up.
+ * flight per object, what its socket is sized for.  Writeback waits for a
+ * slot, as it waits for a busy disk, return_timeout_ms at most: a manager
+ * that keeps acknowledging gets its pages itself.  Once one of its returns
+ * has timed out, background writeback (the flusher, which other objects'
+ * writeback shares) stops waiting for it until it acknowledges again, and
+ * hands the pages to the default pager instead; fsync still waits.
  */
 static bool extpager_may_return(struct extpager_object *obj,
 				struct writeback_control *wbc)
 {
+	bool background = wbc->sync_mode == WB_SYNC_NONE;
+	long left;
+
 	if (extpager_return_slot(obj))
 		return true;
-	if (wbc->sync_mode == WB_SYNC_NONE)
+	if (background && READ_ONCE(obj->returns_late))
 		return false;
-	wait_event_killable_timeout(obj->wait, extpager_return_slot(obj),
-				    msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
-	return true;
+	left = wait_event_killable_timeout(obj->wait, extpager_return_slot(obj),
+					   msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
+	return left > 0 || !background;
 }
 
 static void extpager_send_run(struct extpager_object *obj,

@@ -548,33 +548,22 @@ static void handle_unlock(struct pager *pager, struct nlattr **tb)
 	pager__send(pager->conn, msg);
 }
 
-/* DATA_RETURN: the pages travel inline, one attribute each, in order. */
-static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlattr **tb,
-			  void *buf)
+/* DATA_RETURN: the run travels inline, in one attribute, stored from there. */
+static void handle_return(struct pager *pager, struct nlattr **tb)
 {
-	struct pager_conn *conn = pager->conn;
+	struct nlattr *data = tb[EXTPAGER_A_OBJECT_DATA];
 	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
 	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
-	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]), got = 0;
-	struct nlattr *attr;
+	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
 	struct nl_msg *msg;
-	int rem, ret;
+	int ret;
 
-	nlmsg_for_each_attr(attr, nlh, GENL_HDRLEN, rem) {
-		if (nla_type(attr) != EXTPAGER_A_OBJECT_DATA || !buf ||
-		    got + nla_len(attr) > len)
-			continue;
-		memcpy((char *)buf + got, nla_data(attr), nla_len(attr));
-		got += nla_len(attr);
-	}
-	if (!buf)
-		ret = -ENOMEM;
-	else if (got != len)
+	if (!data || (size_t)nla_len(data) != len)
 		ret = -EPROTO;
 	else if (!pager->ops->write)
 		ret = -EOPNOTSUPP;
 	else
-		ret = pager->ops->write(pager, offset, len, buf,
+		ret = pager->ops->write(pager, offset, len, nla_data(data),
 					tb[EXTPAGER_A_OBJECT_RETURN_FLAGS] &&
 					(nla_get_u32(tb[EXTPAGER_A_OBJECT_RETURN_FLAGS]) &
 					 EXTPAGER_RETURN_FLAGS_CLEAN) ? PAGER_CLEAN : 0);
@@ -585,7 +574,7 @@ static void handle_return(struct pager *pager, struct nlmsghdr *nlh, struct nlat
 		nlmsg_free(msg);
 		return;		/* the return times out and stays dirty */
 	}
-	pager__send(conn, msg);
+	pager__send(pager->conn, msg);
 }
 
 static struct nl_msg *ready_msg(struct pager *pager, const struct pager_attr *attr)
@@ -755,7 +744,7 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 		handle_unlock(pager, tb);
 		break;
 	case EXTPAGER_CMD_DATA_RETURN:
-		handle_return(pager, nlh, tb, buf);
+		handle_return(pager, tb);
 		break;
 	case EXTPAGER_CMD_DATA_EVICTED:
 		if (pager->ops->evict && tb[EXTPAGER_A_OBJECT_OFFSET] &&

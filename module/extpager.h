@@ -137,8 +137,8 @@ enum extpager_request_kind {
 };
 
 /*
- * Pages per DATA_RETURN: the message carries them inline, and is allocated
- * while memory may be short, so it stays a small contiguous allocation.
+ * Pages per DATA_RETURN: the message carries them in one attribute (at most
+ * 64 KiB), and the manager receives each message whole.
  */
 #define EXTPAGER_RETURN_PAGES	8
 

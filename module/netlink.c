@@ -22,20 +22,44 @@
 #include "genl.h"
 #include "trace.h"
 
+/*
+ * DATA_RETURN's data, the last attribute: @req's pages themselves, not a
+ * copy.  They stay in writeback until the manager acknowledges them, and
+ * the message holds a reference on each until it is read or dropped.  A
+ * page written to meanwhile (no stable pages here) is dirty again and goes
+ * back once more, as with any disk.
+ */
+static void extpager_attach_run(struct sk_buff *skb,
+				const struct extpager_request *req)
+{
+	struct nlattr *attr = skb_put(skb, NLA_HDRLEN);
+	unsigned int i;
+
+	BUILD_BUG_ON(EXTPAGER_RETURN_PAGES > MAX_SKB_FRAGS);
+	BUILD_BUG_ON(NLA_HDRLEN + EXTPAGER_RETURN_PAGES * PAGE_SIZE > U16_MAX);
+	attr->nla_type = EXTPAGER_A_OBJECT_DATA;
+	attr->nla_len = NLA_HDRLEN + req->nr * PAGE_SIZE;
+	for (i = 0; i < req->nr; i++) {
+		folio_get(req->folios[i]);
+		skb_add_rx_frag(skb, i, folio_page(req->folios[i], 0), 0,
+				PAGE_SIZE, PAGE_SIZE);
+	}
+	nlmsg_hdr(skb)->nlmsg_len = skb->len;
+}
+
 /* Send @cmd about @obj, and about @req if non-NULL, to its manager. */
 int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req)
 {
 	size_t size = 6 * nla_total_size(sizeof(u64));
 	struct sk_buff *skb;
-	unsigned int i;
 	void *hdr;
 
 	lockdep_assert_held(&obj->lock);
 	if (!obj->manager)
 		return -ENOTCONN;
 	if (cmd == EXTPAGER_CMD_DATA_RETURN)
-		size += req->nr * nla_total_size(PAGE_SIZE);
+		size += NLA_HDRLEN;
 	/* Returns are sent by writeback: no I/O to find the memory. */
 	skb = genlmsg_new(size, GFP_NOIO | __GFP_NOWARN);
 	if (!skb)
@@ -61,14 +85,9 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 	if (req && req->clean &&
 	    nla_put_u32(skb, EXTPAGER_A_OBJECT_RETURN_FLAGS, EXTPAGER_RETURN_FLAGS_CLEAN))
 		goto too_big;
-	for (i = 0; cmd == EXTPAGER_CMD_DATA_RETURN && i < req->nr; i++) {
-		struct nlattr *attr = nla_reserve(skb, EXTPAGER_A_OBJECT_DATA, PAGE_SIZE);
-
-		if (!attr)
-			goto too_big;
-		memcpy_from_folio(nla_data(attr), req->folios[i], 0, PAGE_SIZE);
-	}
 	genlmsg_end(skb, hdr);
+	if (cmd == EXTPAGER_CMD_DATA_RETURN)
+		extpager_attach_run(skb, req);
 	return genlmsg_unicast(obj->net, skb, obj->portid);
 
 too_big:

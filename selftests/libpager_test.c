@@ -921,11 +921,10 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 		   long page, long pages, uint64_t seed)
 {
 	bool data = cmd == EXTPAGER_CMD_DATA_RETURN;
-	struct nl_msg *msg = pager__msg(conn, cmd, data ? pages * (NLA_HDRLEN + PAGE) : 0);
+	struct nl_msg *msg = pager__msg(conn, cmd, data ? NLA_HDRLEN + pages * PAGE : 0);
 	struct pager_event *ev;
 	struct nlmsghdr *nlh;
 	struct nlattr *attr;
-	long i;
 
 	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id);
 	if (cmd != EXTPAGER_CMD_TERMINATE) {
@@ -933,9 +932,9 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 		nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, page * PAGE);
 		nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, pages * PAGE);
 	}
-	for (i = 0; data && i < pages; i++) {
-		attr = nla_reserve(msg, EXTPAGER_A_OBJECT_DATA, PAGE);
-		fill_pattern(nla_data(attr), seed, (page + i) * PAGE, PAGE);
+	if (data) {	/* the run in one attribute, as the kernel sends it */
+		attr = nla_reserve(msg, EXTPAGER_A_OBJECT_DATA, pages * PAGE);
+		fill_pattern(nla_data(attr), seed, page * PAGE, pages * PAGE);
 	}
 	nlh = nlmsg_hdr(msg);
 	ev = calloc(1, sizeof(*ev) + nlh->nlmsg_len);

@@ -134,8 +134,14 @@ static int extpager_init_fs_context(struct fs_context *fc)
 	if (!ctx)
 		return -ENOMEM;
 	ctx->ops = &extpager_sops;
-	/* SB_I_CGROUPWB: dirty pages are throttled and written back per memcg. */
-	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV | SB_I_CGROUPWB;
+	/*
+	 * No SB_I_CGROUPWB, as FUSE and NFS: cgroup writeback throttles by
+	 * memcg statistics flushed every 2 s, so a small cgroup's writer
+	 * stalls for 2 s whenever a flush finds it over its dirty limit,
+	 * however fast the manager acknowledges.  Pages are still charged to
+	 * the writer's memcg; its reclaim wakes the flusher for dirty ones.
+	 */
+	fc->s_iflags |= SB_I_NOEXEC | SB_I_NODEV;
 	return 0;
 }
 

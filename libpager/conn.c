@@ -26,6 +26,11 @@
 
 /* Large enough for any message the kernel sends a manager. */
 #define PAGER_RECV_BUF	(64 * 1024)
+/*
+ * Events longer than this (returns, which carry their pages) are not copied
+ * out of the receive buffer: they take it, and a spare replaces it.
+ */
+#define PAGER_COPY_MAX	4096
 
 static __thread char pager_errmsg[256];
 
@@ -146,11 +151,13 @@ PAGER_API void pager_conn_close(struct pager_conn *conn)
 	}
 	while ((ev = conn->queue)) {
 		conn->queue = ev->next;
+		free(ev->buf);
 		free(ev);
 	}
 	nl_socket_free(conn->sk);
 	close(conn->wake_fd);
 	free(conn->recv_buf);
+	free(conn->spare_buf);
 	free(conn->buf);
 	pthread_mutex_destroy(&conn->lock);
 	pthread_cond_destroy(&conn->cond);
@@ -223,17 +230,52 @@ static void save_errmsg(struct nlmsghdr *nlh)
 	}
 }
 
-static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh)
+/*
+ * Queue the event @nlh, which lies in the receive buffer, alone in its
+ * datagram if @alone.  Under conn->lock.
+ */
+static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh, bool alone)
 {
-	struct pager_event *ev = malloc(sizeof(*ev) + nlh->nlmsg_len);
+	bool take = alone && nlh->nlmsg_len > PAGER_COPY_MAX;
+	struct pager_event *ev = malloc(sizeof(*ev) + (take ? 0 : nlh->nlmsg_len));
+	void *fresh;
 
 	if (!ev)
 		return 0;	/* the request times out in the kernel */
 	ev->next = NULL;
-	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	ev->buf = NULL;
+	if (take) {
+		fresh = conn->spare_buf ? conn->spare_buf : malloc(PAGER_RECV_BUF);
+		if (!fresh) {
+			free(ev);
+			return 0;
+		}
+		conn->spare_buf = NULL;
+		ev->buf = conn->recv_buf;
+		ev->nlh = nlh;
+		conn->recv_buf = fresh;
+	} else {
+		ev->nlh = (struct nlmsghdr *)(ev + 1);
+		memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	}
 	*conn->queue_tail = ev;
 	conn->queue_tail = &ev->next;
 	return 1;
+}
+
+/* @ev is handled: a receive buffer it took becomes the spare, or goes. */
+void pager__free_event(struct pager_conn *conn, struct pager_event *ev)
+{
+	if (ev->buf) {
+		pthread_mutex_lock(&conn->lock);
+		if (!conn->spare_buf) {
+			conn->spare_buf = ev->buf;
+			ev->buf = NULL;
+		}
+		pthread_mutex_unlock(&conn->lock);
+		free(ev->buf);
+	}
+	free(ev);
 }
 
 /*
@@ -257,7 +299,8 @@ static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
 	for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
 		if (!seq || nlh->nlmsg_seq != seq) {
 			if (nlh->nlmsg_type == conn->family_id && !nlh->nlmsg_seq)
-				queued += queue_event(conn, nlh);
+				queued += queue_event(conn, nlh, nlh == (void *)buf &&
+						      NLMSG_ALIGN(nlh->nlmsg_len) >= (unsigned int)len);
 			continue;
 		}
 		if (nlh->nlmsg_type == NLMSG_ERROR) {

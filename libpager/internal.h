@@ -21,7 +21,8 @@ struct pager_event {
 	uint32_t id;
 	bool running;
 	uint64_t first, last;
-	struct nlmsghdr nlh[];
+	struct nlmsghdr *nlh;
+	void *buf;	/* the receive buffer @nlh lies in, if it took one */
 };
 
 struct pager_conn {
@@ -34,6 +35,7 @@ struct pager_conn {
 	struct pager *pagers;
 	int wake_fd;			/* an eventfd: events were queued */
 	void *recv_buf;			/* datagrams, under lock */
+	void *spare_buf;		/* a receive buffer to come, under lock */
 	void *buf;			/* the run buffer of pager_dispatch() */
 	unsigned int receivers;		/* threads in pager__recv() */
 	pthread_cond_t cond;		/* lock requests completed, receivers left */
@@ -74,6 +76,7 @@ int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 typedef void (*pager_event_fn)(struct pager_event *ev, void *arg);
 int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg);
 int pager__send(struct pager_conn *conn, struct nl_msg *msg);
+void pager__free_event(struct pager_conn *conn, struct pager_event *ev);
 uint64_t pager__uint(const struct nlattr *attr);
 void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 

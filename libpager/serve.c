@@ -73,7 +73,7 @@ static void handle_here(struct pager_event *ev, void *arg)
 	if (!conn->buf)
 		conn->buf = run_buf();
 	pager__handle(conn, ev->nlh, conn->buf);
-	free(ev);
+	pager__free_event(conn, ev);
 }
 
 /* Receive and handle in the calling thread. */
@@ -206,9 +206,11 @@ static void *serve_worker(void *arg)
 		pager__handle(pool->conn, ev->nlh, w->buf);
 		pthread_mutex_lock(&pool->lock);
 		unlink_event(pool, ev);
-		free(ev);
 		if (pool->stop && !pool->head)
 			pthread_cond_broadcast(&pool->cond);
+		pthread_mutex_unlock(&pool->lock);
+		pager__free_event(pool->conn, ev);
+		pthread_mutex_lock(&pool->lock);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return NULL;

@@ -938,6 +938,7 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 	}
 	nlh = nlmsg_hdr(msg);
 	ev = calloc(1, sizeof(*ev) + nlh->nlmsg_len);
+	ev->nlh = (struct nlmsghdr *)(ev + 1);
 	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
 	nlmsg_free(msg);
 	pthread_mutex_lock(&conn->lock);

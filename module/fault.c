@@ -690,12 +690,13 @@ static bool extpager_return_slot(struct extpager_object *obj)
 
 /*
  * Whether a return may go to the manager now: at most max_returns are in
- * flight per object, what its socket is sized for.  Writeback waits for a
- * slot, as it waits for a busy disk, return_timeout_ms at most: a manager
- * that keeps acknowledging gets its pages itself.  Once one of its returns
- * has timed out, background writeback (the flusher, which other objects'
- * writeback shares) stops waiting for it until it acknowledges again, and
- * hands the pages to the default pager instead; fsync still waits.
+ * flight per object, as more would only queue in its socket ahead of its
+ * data requests.  Writeback waits for a slot, as it waits for a busy disk,
+ * return_timeout_ms at most: a manager that keeps acknowledging gets its
+ * pages itself.  Once one of its returns has timed out, background
+ * writeback (the flusher, which other objects' writeback shares) stops
+ * waiting for it until it acknowledges again, and hands the pages to the
+ * default pager instead; fsync still waits.
  */
 static bool extpager_may_return(struct extpager_object *obj,
 				struct writeback_control *wbc)

@@ -43,10 +43,10 @@ module_param_cb(max_requests, &positive_uint_ops, &max_requests, 0644);
 MODULE_PARM_DESC(max_requests,
 		 "Outstanding data requests per object; more faults wait for a slot (default 1024)");
 
-unsigned int max_returns = 64;
+unsigned int max_returns = 8;
 module_param_cb(max_returns, &positive_uint_ops, &max_returns, 0644);
 MODULE_PARM_DESC(max_returns,
-		 "Returns (of up to 8 pages) waiting for acknowledgment per object; more writeback waits (default 64)");
+		 "Returns (of up to 8 pages) waiting for acknowledgment per object; more writeback waits (default 8)");
 
 bool unprivileged;
 module_param(unprivileged, bool, 0644);

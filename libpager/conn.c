@@ -157,7 +157,8 @@ PAGER_API void pager_conn_close(struct pager_conn *conn)
 	nl_socket_free(conn->sk);
 	close(conn->wake_fd);
 	free(conn->recv_buf);
-	free(conn->spare_buf);
+	while (conn->nr_spare)
+		free(conn->spare_bufs[--conn->nr_spare]);
 	free(conn->buf);
 	pthread_mutex_destroy(&conn->lock);
 	pthread_cond_destroy(&conn->cond);
@@ -245,12 +246,12 @@ static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh, bool alone
 	ev->next = NULL;
 	ev->buf = NULL;
 	if (take) {
-		fresh = conn->spare_buf ? conn->spare_buf : malloc(PAGER_RECV_BUF);
+		fresh = conn->nr_spare ? conn->spare_bufs[--conn->nr_spare] :
+					 malloc(PAGER_RECV_BUF);
 		if (!fresh) {
 			free(ev);
 			return 0;
 		}
-		conn->spare_buf = NULL;
 		ev->buf = conn->recv_buf;
 		ev->nlh = nlh;
 		conn->recv_buf = fresh;
@@ -263,13 +264,16 @@ static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh, bool alone
 	return 1;
 }
 
-/* @ev is handled: a receive buffer it took becomes the spare, or goes. */
+/*
+ * @ev is handled: a receive buffer it took is kept as a spare, as many as
+ * a lookahead can take at once, or goes.
+ */
 void pager__free_event(struct pager_conn *conn, struct pager_event *ev)
 {
 	if (ev->buf) {
 		pthread_mutex_lock(&conn->lock);
-		if (!conn->spare_buf) {
-			conn->spare_buf = ev->buf;
+		if (conn->nr_spare < PAGER_LOOKAHEAD) {
+			conn->spare_bufs[conn->nr_spare++] = ev->buf;
 			ev->buf = NULL;
 		}
 		pthread_mutex_unlock(&conn->lock);
@@ -366,16 +370,95 @@ int pager__send(struct pager_conn *conn, struct nl_msg *msg)
 	return err < 0 ? nle_to_errno(err) : 0;
 }
 
-static struct pager_event *pop_event(struct pager_conn *conn)
+/* Note which object and bytes @ev is about. */
+void pager__classify(struct pager_event *ev)
 {
-	struct pager_event *ev = conn->queue;
+	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
+	uint64_t offset, len;
 
-	if (ev) {
-		conn->queue = ev->next;
-		if (!ev->next)
-			conn->queue_tail = &conn->queue;
+	ev->cmd = ((struct genlmsghdr *)nlmsg_data(ev->nlh))->cmd;
+	pager__parse(ev->nlh, tb);
+	ev->id = tb[EXTPAGER_A_OBJECT_ID] ? nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]) : 0;
+	ev->first = 0;
+	ev->last = UINT64_MAX;
+	if (ev->cmd != EXTPAGER_CMD_DATA_REQUEST && ev->cmd != EXTPAGER_CMD_DATA_UNLOCK &&
+	    ev->cmd != EXTPAGER_CMD_DATA_RETURN && ev->cmd != EXTPAGER_CMD_DATA_EVICTED)
+		return;
+	if (!tb[EXTPAGER_A_OBJECT_OFFSET] || !tb[EXTPAGER_A_OBJECT_LENGTH])
+		return;
+	offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
+	len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	if (len && offset + len - 1 >= offset) {
+		ev->first = offset;
+		ev->last = offset + len - 1;
 	}
+}
+
+/*
+ * Whether @a and @b must be handled in the order they came: they are about
+ * the same object and share a page.  INIT, TERMINATE and any other event
+ * without a run cover the whole object.
+ */
+bool pager__overlap(const struct pager_event *a, const struct pager_event *b)
+{
+	return a->id == b->id && a->first <= b->last && b->first <= a->last;
+}
+
+static struct pager_event *unlink_event(struct pager_conn *conn,
+					struct pager_event **pp)
+{
+	struct pager_event *ev = *pp;
+
+	*pp = ev->next;
+	if (!ev->next)
+		conn->queue_tail = pp;
 	return ev;
+}
+
+/*
+ * A request or an unlock, queued behind the first event, that may go
+ * before it: no event before it is about its pages.  Under conn->lock.
+ */
+static struct pager_event **urgent_event(struct pager_conn *conn)
+{
+	struct pager_event **pp, *before;
+
+	pager__classify(conn->queue);
+	for (pp = &conn->queue->next; *pp; pp = &(*pp)->next) {
+		pager__classify(*pp);
+		if ((*pp)->cmd != EXTPAGER_CMD_DATA_REQUEST &&
+		    (*pp)->cmd != EXTPAGER_CMD_DATA_UNLOCK)
+			continue;
+		for (before = conn->queue; before != *pp; before = before->next)
+			if (pager__overlap(before, *pp))
+				break;
+		if (before == *pp)
+			return pp;
+	}
+	return NULL;
+}
+
+/*
+ * The next event to handle, or NULL.  Storing a return takes long, and a
+ * fault may be waiting for a request that came after it: so before a
+ * return, up to PAGER_LOOKAHEAD datagrams the socket holds are received,
+ * and a request or unlock about other pages goes first.  Under conn->lock.
+ */
+static struct pager_event *next_event(struct pager_conn *conn)
+{
+	struct pager_event **pp;
+	int n, answer;
+
+	if (!conn->queue)
+		return NULL;
+	if (((struct genlmsghdr *)nlmsg_data(conn->queue->nlh))->cmd !=
+	    EXTPAGER_CMD_DATA_RETURN)
+		return unlink_event(conn, &conn->queue);
+	for (n = 0; n < PAGER_LOOKAHEAD; n++)
+		if (recv_one(conn, MSG_DONTWAIT, 0, NULL, NULL, &answer) < 0)
+			break;
+	pp = urgent_event(conn);
+	return unlink_event(conn, pp ? pp : &conn->queue);
 }
 
 /*
@@ -398,7 +481,7 @@ static int recv_events(struct pager_conn *conn, int block, pager_event_fn fn,
 
 	for (;;) {
 		pthread_mutex_lock(&conn->lock);
-		ev = pop_event(conn);
+		ev = next_event(conn);
 		pthread_mutex_unlock(&conn->lock);
 		if (ev) {
 			fn(ev, arg);

@@ -14,10 +14,14 @@
 
 #define PAGER_API __attribute__((visibility("default")))
 
+/* Datagrams received ahead of a return to find a request behind it. */
+#define PAGER_LOOKAHEAD	8
+
 /* An event from the kernel, queued to be handled. */
 struct pager_event {
 	struct pager_event *next;
-	/* For pager_serve()'s workers: the object and bytes it is about. */
+	/* What pager__classify() found: the object and bytes it is about. */
+	uint8_t cmd;
 	uint32_t id;
 	bool running;
 	uint64_t first, last;
@@ -35,7 +39,8 @@ struct pager_conn {
 	struct pager *pagers;
 	int wake_fd;			/* an eventfd: events were queued */
 	void *recv_buf;			/* datagrams, under lock */
-	void *spare_buf;		/* a receive buffer to come, under lock */
+	void *spare_bufs[PAGER_LOOKAHEAD];	/* receive buffers to come, under lock */
+	unsigned int nr_spare;
 	void *buf;			/* the run buffer of pager_dispatch() */
 	unsigned int receivers;		/* threads in pager__recv() */
 	pthread_cond_t cond;		/* lock requests completed, receivers left */
@@ -77,6 +82,8 @@ typedef void (*pager_event_fn)(struct pager_event *ev, void *arg);
 int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg);
 int pager__send(struct pager_conn *conn, struct nl_msg *msg);
 void pager__free_event(struct pager_conn *conn, struct pager_event *ev);
+void pager__classify(struct pager_event *ev);
+bool pager__overlap(const struct pager_event *a, const struct pager_event *b);
 uint64_t pager__uint(const struct nlattr *attr);
 void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 

@@ -14,6 +14,9 @@
  * is stored after the first, and TERMINATE comes after everything the
  * object's events did.  Hashing events to per-worker queues would do as
  * much only for runs of one page: runs straddle any fixed block.
+ *
+ * In both, a request or unlock may come out of the connection's queue
+ * before a return ahead of it (see next_event() in conn.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -101,42 +104,13 @@ static int serve_here(struct pager_conn *conn)
 
 /* --- with workers ------------------------------------------------------- */
 
-/* Note which object and bytes @ev is about. */
-static void classify(struct pager_event *ev)
-{
-	uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(ev->nlh))->cmd;
-	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
-	uint64_t offset, len;
-
-	pager__parse(ev->nlh, tb);
-	ev->id = tb[EXTPAGER_A_OBJECT_ID] ? nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]) : 0;
-	ev->running = false;
-	ev->first = 0;
-	ev->last = UINT64_MAX;
-	if (cmd != EXTPAGER_CMD_DATA_REQUEST && cmd != EXTPAGER_CMD_DATA_UNLOCK &&
-	    cmd != EXTPAGER_CMD_DATA_RETURN && cmd != EXTPAGER_CMD_DATA_EVICTED)
-		return;
-	if (!tb[EXTPAGER_A_OBJECT_OFFSET] || !tb[EXTPAGER_A_OBJECT_LENGTH])
-		return;
-	offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
-	len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
-	if (len && offset + len - 1 >= offset) {
-		ev->first = offset;
-		ev->last = offset + len - 1;
-	}
-}
-
-static bool overlap(const struct pager_event *a, const struct pager_event *b)
-{
-	return a->id == b->id && a->first <= b->last && b->first <= a->last;
-}
-
 /* The receiving thread hands @ev over.  */
 static void enqueue(struct pager_event *ev, void *arg)
 {
 	struct serve_pool *pool = arg;
 
-	classify(ev);
+	pager__classify(ev);
+	ev->running = false;
 	ev->next = NULL;
 	pthread_mutex_lock(&pool->lock);
 	*pool->tail = ev;
@@ -157,7 +131,7 @@ static struct pager_event *pick(struct serve_pool *pool)
 		if (ev->running)
 			continue;
 		for (before = pool->head; before != ev; before = before->next)
-			if (overlap(before, ev))
+			if (pager__overlap(before, ev))
 				break;
 		if (before == ev)
 			return ev;

@@ -947,7 +947,12 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 	pthread_mutex_unlock(&conn->lock);
 }
 
-TEST(workers_keep_each_pages_order)
+/*
+ * Served by @nthreads threads, events about one page keep their order, and
+ * a request about other pages does not wait for a return: the fault that
+ * sent it waits, nobody waits for the return.
+ */
+static void serve_in_order(struct __test_metadata *_metadata, unsigned int nthreads)
 {
 	struct order o = { 0 };
 	struct pager_conn *conn;
@@ -970,7 +975,7 @@ TEST(workers_keep_each_pages_order)
 	inject(conn, EXTPAGER_CMD_DATA_REQUEST, id, 104, 40, 1, 0);	/* page 40 */
 	inject(conn, EXTPAGER_CMD_DATA_UNLOCK, id, 105, 6, 1, 0);	/* page 6 */
 	inject(conn, EXTPAGER_CMD_TERMINATE, id, 0, 0, 0, 0);
-	EXPECT_EQ(0, pager_serve(conn, 4));
+	EXPECT_EQ(0, pager_serve(conn, nthreads));
 	EXPECT_EQ(tasks, settled_tasks(tasks));
 
 	for (i = 0; i < E_COUNT; i++)
@@ -991,6 +996,16 @@ TEST(workers_keep_each_pages_order)
 	EXPECT_TRUE(check_pattern(o.store + 6 * PAGE, 1, 6 * PAGE, 2 * PAGE));
 	pager_conn_close(conn);
 	free(o.store);
+}
+
+TEST(workers_keep_each_pages_order)
+{
+	serve_in_order(_metadata, 4);
+}
+
+TEST(one_thread_keeps_each_pages_order_and_answers_requests_first)
+{
+	serve_in_order(_metadata, 1);
 }
 
 /* --- under load ---------------------------------------------------------- */

@@ -46,7 +46,7 @@
 
 #include "../selftests/helpers.h"
 
-#define RUNS	3	/* of each case */
+#define RUNS	5	/* of each case */
 
 static size_t page;
 

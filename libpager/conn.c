@@ -442,7 +442,10 @@ static struct pager_event **urgent_event(struct pager_conn *conn)
  * The next event to handle, or NULL.  Storing a return takes long, and a
  * fault may be waiting for a request that came after it: so before a
  * return, up to PAGER_LOOKAHEAD datagrams the socket holds are received,
- * and a request or unlock about other pages goes first.  Under conn->lock.
+ * and a request or unlock about other pages goes first.  Requests that
+ * never stop coming could put a return off until it times out; its pages
+ * then go to the kernel's default pager, as any late return's.  Under
+ * conn->lock.
  */
 static struct pager_event *next_event(struct pager_conn *conn)
 {

@@ -182,18 +182,12 @@ static void extpager_ask(struct extpager_object *obj,
 {
 	unsigned long deadline = jiffies + extpager_timeout();
 	struct extpager_fault *f;
-	unsigned int i;
 	long left;
 	int err;
 
 	/* The kernel's default pager had none of these pages: they are zeros. */
 	if (obj->internal) {
-		for (i = 0; i < req->nr; i++) {
-			folio_zero_range(req->folios[i], 0, PAGE_SIZE);
-			folio_mark_uptodate(req->folios[i]);
-			folio_unlock(req->folios[i]);
-		}
-		atomic_long_add(req->nr, &obj->stats.zero_fills);
+		extpager_zero_fill(obj, req->folios, req->index, req->nr, 0);
 		kfree(req);
 		return;
 	}

@@ -820,24 +820,37 @@ static struct folio **extpager_nl_claim(struct extpager_object *obj,
 	return folios;
 }
 
+/*
+ * Fill @folios, locked, pages [index, index + nr) of request @id, with
+ * zeros: the manager has no data for them (or, for an object of the
+ * kernel's default pager, nobody ever wrote them).
+ */
+void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
+			pgoff_t index, unsigned int nr, u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		folio_zero_range(folios[i], 0, PAGE_SIZE);
+		extpager_supplied(obj, folios[i], 0);
+	}
+	atomic_long_add(nr, &obj->stats.zero_fills);
+	trace_extpager_zero_fill(obj->id, id, index, nr, 0);
+}
+
 int extpager_nl_data_unavailable_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct extpager_object *obj = info->user_ptr[0];
 	struct folio **folios;
-	unsigned int i, nr;
+	unsigned int nr;
 	pgoff_t index;
 	u32 id;
 
 	folios = extpager_nl_claim(obj, info, &id, &index, &nr);
 	if (IS_ERR(folios))
 		return PTR_ERR(folios);
-	for (i = 0; i < nr; i++) {
-		folio_zero_range(folios[i], 0, PAGE_SIZE);
-		extpager_supplied(obj, folios[i], 0);
-	}
+	extpager_zero_fill(obj, folios, index, nr, id);
 	extpager_limit_resident(obj);
-	atomic_long_add(nr, &obj->stats.zero_fills);
-	trace_extpager_zero_fill(obj->id, id, index, nr, 0);
 	kfree(folios);
 	return 0;
 }

@@ -245,6 +245,7 @@ static int queue_event(struct pager_conn *conn, struct nlmsghdr *nlh, bool alone
 		return 0;	/* the request times out in the kernel */
 	ev->next = NULL;
 	ev->buf = NULL;
+	ev->cmd = 0;		/* not classified yet */
 	if (take) {
 		fresh = conn->nr_spare ? conn->spare_bufs[--conn->nr_spare] :
 					 malloc(PAGER_RECV_BUF);
@@ -370,12 +371,17 @@ int pager__send(struct pager_conn *conn, struct nl_msg *msg)
 	return err < 0 ? nle_to_errno(err) : 0;
 }
 
-/* Note which object and bytes @ev is about. */
+/*
+ * Note which object and bytes @ev is about, once: a cmd of 0 (UNSPEC,
+ * never an event's) says it is still to be done.
+ */
 void pager__classify(struct pager_event *ev)
 {
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
 	uint64_t offset, len;
 
+	if (ev->cmd)
+		return;
 	ev->cmd = ((struct genlmsghdr *)nlmsg_data(ev->nlh))->cmd;
 	pager__parse(ev->nlh, tb);
 	ev->id = tb[EXTPAGER_A_OBJECT_ID] ? nla_get_u32(tb[EXTPAGER_A_OBJECT_ID]) : 0;

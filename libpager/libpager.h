@@ -274,10 +274,10 @@ int pager_dispatch(struct pager_conn *conn);
 /*
  * Handle the kernel's messages until every object of the connection is
  * terminated or destroyed (never, for a default pager); returns 0 then, or
- * -errno (-EINVAL: @nthreads
- * is 0).  @nthreads threads run the callbacks: with 1, the calling thread
- * does; with more, that many worker threads run them concurrently while
- * the calling thread receives, and have exited when pager_serve() returns.
+ * -errno (-EINVAL: @nthreads is 0).  @nthreads threads run the callbacks:
+ * with 1, the calling thread does; with more, that many worker threads run
+ * them concurrently while the calling thread receives, and have exited when
+ * pager_serve() returns.
  * Workers handle events about different pages in parallel, of one object
  * too; events about one page are handled in the order the kernel sent them
  * (a DATA_RETURN before a later DATA_REQUEST for its page), and TERMINATE

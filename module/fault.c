@@ -805,10 +805,11 @@ static vm_fault_t extpager_fault(struct vm_fault *vmf)
 		.write	= vmf->flags & FAULT_FLAG_WRITE,
 	};
 	unsigned int cluster = READ_ONCE(obj->cluster);
+	enum fault_flag flags = vmf->flags;
 	vm_fault_t ret;
 
 	atomic_long_inc(&obj->stats.faults);
-	if ((vmf->flags & FAULT_FLAG_TRIED) && extpager_take_sigbus(obj, vmf->pgoff))
+	if ((flags & FAULT_FLAG_TRIED) && extpager_take_sigbus(obj, vmf->pgoff))
 		return VM_FAULT_SIGBUS;
 
 	/* The manager's cluster size is the read-around window. */
@@ -819,7 +820,19 @@ static vm_fault_t extpager_fault(struct vm_fault *vmf)
 	list_add(&fault.node, &obj->faults);
 	mutex_unlock(&obj->lock);
 
+	/*
+	 * filemap_fault() waits without mmap_lock on a fault's first try
+	 * only.  A retry can find its page evicted again (the resident
+	 * limit) and ask anew; waiting for the manager holding mmap_lock, it
+	 * would deadlock with a manager thread of this process that needs it
+	 * (malloc's mprotect()) until request_timeout_ms.  A fault may retry
+	 * any number of times (see enum fault_flag), so every try that may
+	 * is a first try to filemap_fault(), as to handle_userfault().
+	 */
+	if (flags & FAULT_FLAG_ALLOW_RETRY)
+		vmf->flags &= ~FAULT_FLAG_TRIED;
 	ret = filemap_fault(vmf);
+	vmf->flags = flags;
 
 	mutex_lock(&obj->lock);
 	list_del(&fault.node);

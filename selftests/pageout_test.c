@@ -191,12 +191,14 @@ static int sysctl_set(const char *name, long value)
 }
 
 FIXTURE(po) {
-	long return_timeout_ms, dirty_bytes, dirty_background_bytes;
+	long return_timeout_ms, request_timeout_ms;
+	long dirty_bytes, dirty_background_bytes;
 };
 
 FIXTURE_SETUP(po)
 {
 	self->return_timeout_ms = param_get("return_timeout_ms");
+	self->request_timeout_ms = param_get("request_timeout_ms");
 	self->dirty_bytes = sysctl_get("dirty_bytes");
 	self->dirty_background_bytes = sysctl_get("dirty_background_bytes");
 }
@@ -204,6 +206,7 @@ FIXTURE_SETUP(po)
 FIXTURE_TEARDOWN(po)
 {
 	param_set("return_timeout_ms", self->return_timeout_ms);
+	param_set("request_timeout_ms", self->request_timeout_ms);
 	/* Setting the _bytes knobs to 0 gives the _ratio ones back. */
 	sysctl_set("dirty_bytes", self->dirty_bytes);
 	sysctl_set("dirty_background_bytes", self->dirty_background_bytes);
@@ -603,6 +606,62 @@ TEST(the_resident_limit_bounds_an_object)
 	EXPECT_EQ(0, msync(p, size, MS_SYNC));
 	EXPECT_TRUE(check_pattern(s->data, 51, 0, size));
 	EXPECT_TRUE(check_pattern(p, 51, 0, size));
+	munmap(p, size);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+}
+
+/* sh_read(), by a manager that maps memory as it answers, as malloc does. */
+static int sh_read_mapping(struct pager *pager, uint64_t offset, size_t len,
+			   void *buf, enum pager_access access,
+			   unsigned int *flags)
+{
+	void *m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		return -errno;
+	munmap(m, PAGE);
+	return sh_read(pager, offset, len, buf, access, flags);
+}
+
+static const struct pager_ops sh_mapping_ops = {
+	.read	= sh_read_mapping,
+	.write	= sh_write,
+};
+
+/*
+ * A manager thread in the faulting process needs that process's mmap_lock
+ * to map memory.  No fault may wait for it holding that lock, not even a
+ * retried one that finds its page evicted again by the resident limit: the
+ * request would time out, and the reader get SIGBUS.
+ */
+TEST_F_TIMEOUT(po, a_fault_waits_for_an_in_process_manager_without_mmap_lock, 120)
+{
+	const size_t limit = 16, size = 32 * limit * PAGE;
+	struct pager_attr attr = { .cluster = 16, .resident_limit = limit };
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct pager_stats st;
+	struct shstore *s;
+	pthread_t server;
+	char *p;
+	int i;
+
+	s = shstore_new(size, 90);
+	ASSERT_NE(NULL, s);
+	ASSERT_EQ(0, param_set("request_timeout_ms", 2000));
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, size, &sh_mapping_ops, &attr, s, &pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 8; i++)
+		ASSERT_TRUE(check_pattern(p, 90, 0, size));
+	ASSERT_EQ(0, pager_stats(pager, &st));
+	EXPECT_EQ(0, st.timeouts);
+	EXPECT_EQ(0, st.errors);
 	munmap(p, size);
 	close(pager_fd(pager));
 	pthread_join(server, NULL);

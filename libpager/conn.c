@@ -519,20 +519,29 @@ static int recv_events(struct pager_conn *conn, int block, pager_event_fn fn,
 }
 
 /*
- * recv_events(), counted: a pager_lock_request() waits for the receiving
- * threads to handle its LOCK_COMPLETED, or receives itself if there are none.
+ * Count a thread in or out of receiving for @conn (@delta 1 or -1): a
+ * pager_lock_request() waits for the receiving threads to handle its
+ * LOCK_COMPLETED, or receives itself if there are none.  A serving loop
+ * counts for as long as it serves, not only while in pager__recv(): a
+ * request made between two of its receives would otherwise compete with
+ * it for the answer, and could wait in poll() for one already handled.
  */
+void pager__receiving(struct pager_conn *conn, int delta)
+{
+	pthread_mutex_lock(&conn->lock);
+	conn->receivers += delta;
+	if (!conn->receivers)
+		pthread_cond_broadcast(&conn->cond);
+	pthread_mutex_unlock(&conn->lock);
+}
+
+/* recv_events(), counted. */
 int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg)
 {
 	int ret;
 
-	pthread_mutex_lock(&conn->lock);
-	conn->receivers++;
-	pthread_mutex_unlock(&conn->lock);
+	pager__receiving(conn, 1);
 	ret = recv_events(conn, block, fn, arg);
-	pthread_mutex_lock(&conn->lock);
-	if (!--conn->receivers)
-		pthread_cond_broadcast(&conn->cond);
-	pthread_mutex_unlock(&conn->lock);
+	pager__receiving(conn, -1);
 	return ret;
 }

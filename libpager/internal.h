@@ -42,7 +42,7 @@ struct pager_conn {
 	void *spare_bufs[PAGER_LOOKAHEAD];	/* receive buffers to come, under lock */
 	unsigned int nr_spare;
 	void *buf;			/* the run buffer of pager_dispatch() */
-	unsigned int receivers;		/* threads in pager__recv() */
+	unsigned int receivers;		/* see pager__receiving() */
 	pthread_cond_t cond;		/* lock requests completed, receivers left */
 	struct pager_lock_wait *lock_waits;
 	uint32_t next_cookie;
@@ -80,6 +80,7 @@ int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 		pager_reply_fn reply, void *arg);
 typedef void (*pager_event_fn)(struct pager_event *ev, void *arg);
 int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg);
+void pager__receiving(struct pager_conn *conn, int delta);
 int pager__send(struct pager_conn *conn, struct nl_msg *msg);
 void pager__free_event(struct pager_conn *conn, struct pager_event *ev);
 void pager__classify(struct pager_event *ev);

@@ -616,6 +616,7 @@ void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb)
 {
 	uint32_t cookie = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
 	struct pager_lock_wait *w;
+	uint64_t one = 1;
 
 	pthread_mutex_lock(&conn->lock);
 	for (w = conn->lock_waits; w; w = w->next) {
@@ -627,6 +628,11 @@ void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb)
 	}
 	pthread_cond_broadcast(&conn->cond);
 	pthread_mutex_unlock(&conn->lock);
+	/*
+	 * Its requester may be receiving by itself, in poll(), while the
+	 * answer came to another thread's pager_dispatch().
+	 */
+	(void)!write(conn->wake_fd, &one, sizeof(one));
 }
 
 PAGER_API int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t len,

@@ -92,14 +92,16 @@ PAGER_API int pager_dispatch(struct pager_conn *conn)
 
 static int serve_here(struct pager_conn *conn)
 {
-	int err;
+	int err = 0;
 
+	pager__receiving(conn, 1);
 	while (has_pagers(conn)) {
 		err = pager__recv(conn, 1, handle_here, conn);
 		if (err < 0)
-			return err;
+			break;
 	}
-	return 0;
+	pager__receiving(conn, -1);
+	return err < 0 ? err : 0;
 }
 
 /* --- with workers ------------------------------------------------------- */
@@ -216,11 +218,13 @@ static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
 			break;
 		}
 	}
+	pager__receiving(conn, 1);
 	while (!err && has_pagers(conn)) {
 		err = pager__recv(conn, 1, enqueue, &pool);
 		if (err > 0)
 			err = 0;
 	}
+	pager__receiving(conn, -1);
 	/* The workers handle what was received before they exit. */
 	pthread_mutex_lock(&pool.lock);
 	pool.stop = true;

@@ -445,6 +445,21 @@ TEST_F(served, stats_count_faults_requests_and_supplies)
 	EXPECT_EQ(0, st.errors + st.zero_fills + st.timeouts);
 }
 
+/*
+ * Lock requests from another thread than the server's, each right after
+ * the server handled a request: every LOCK_COMPLETED reaches its waiter,
+ * however it and the server's receives interleave.
+ */
+TEST_F(served, every_lock_request_beside_the_server_completes)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		ASSERT_TRUE(check_pattern(self->map, SEED, 0, PAGE));
+		ASSERT_EQ(0, pager_flush(self->pager, 0, PAGE));
+	}
+}
+
 /* Without a write callback every return is refused: the pages stay dirty. */
 TEST_F(served, no_write_callback_refuses_returns)
 {
@@ -654,6 +669,55 @@ TEST(dispatch_serves_from_a_poll_loop)
 	ASSERT_EQ(0, pager_stats(pager, &st));
 	EXPECT_EQ(st.requests, atomic_load(&b.reads));
 	close(c.done);
+	pager_conn_close(conn);
+}
+
+struct flusher {
+	struct pager *pager;
+	char *map;
+	int done;		/* eventfd */
+	int err;
+};
+
+static void *flush_loop(void *arg)
+{
+	struct flusher *f = arg;
+	int i;
+
+	for (i = 0; i < 200 && !f->err; i++) {
+		if (!check_pattern(f->map, SEED, 0, PAGE))
+			f->err = -EIO;
+		else
+			f->err = pager_flush(f->pager, 0, PAGE);
+	}
+	post_efd(f->done);
+	return NULL;
+}
+
+/*
+ * The same beside a pager_dispatch() loop, which may take a LOCK_COMPLETED
+ * while its requester waits to receive it.
+ */
+TEST(every_lock_request_beside_a_dispatch_loop_completes)
+{
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	struct flusher f = { 0 };
+	pthread_t t;
+
+	behaviour_init(&b, SEED);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	f.pager = pager;
+	f.done = eventfd(0, EFD_CLOEXEC);
+	f.map = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, f.map);
+	ASSERT_EQ(0, pthread_create(&t, NULL, flush_loop, &f));
+	EXPECT_LE(0, dispatch_until(conn, f.done));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, f.err);
+	close(f.done);
 	pager_conn_close(conn);
 }
 

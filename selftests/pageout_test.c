@@ -485,6 +485,23 @@ TEST_F_TIMEOUT(lock, sync_returns_the_dirty_pages_and_keeps_them, 90)
 	EXPECT_EQ(1, atomic_load(&self->s->writes));
 }
 
+/*
+ * Syncs from another thread than the server's, each right after the server
+ * stored a return: every LOCK_COMPLETED reaches its waiter, however it and
+ * the server's receives interleave.
+ */
+TEST_F_TIMEOUT(lock, every_sync_beside_a_serving_thread_completes, 90)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		self->map[3 * PAGE] = i;
+		ASSERT_EQ(0, pager_sync(self->pager, 3 * PAGE, PAGE));
+		ASSERT_EQ(i + 1, atomic_load(&self->s->writes));
+		ASSERT_EQ((char)i, self->s->data[3 * PAGE]);
+	}
+}
+
 TEST_F_TIMEOUT(lock, return_all_with_flush_returns_clean_pages_too_and_drops_them, 90)
 {
 	ASSERT_EQ(0, pager_return(self->pager, 0, 0));

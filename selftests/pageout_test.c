@@ -191,7 +191,7 @@ static int sysctl_set(const char *name, long value)
 }
 
 FIXTURE(po) {
-	long return_timeout_ms, request_timeout_ms;
+	long return_timeout_ms, request_timeout_ms, default_pager_max_pages;
 	long dirty_bytes, dirty_background_bytes;
 };
 
@@ -199,14 +199,17 @@ FIXTURE_SETUP(po)
 {
 	self->return_timeout_ms = param_get("return_timeout_ms");
 	self->request_timeout_ms = param_get("request_timeout_ms");
+	self->default_pager_max_pages = param_get("default_pager_max_pages");
 	self->dirty_bytes = sysctl_get("dirty_bytes");
 	self->dirty_background_bytes = sysctl_get("dirty_background_bytes");
 }
 
-FIXTURE_TEARDOWN(po)
+/* In the parent: the knobs come back even if the test dies of a signal. */
+FIXTURE_TEARDOWN_PARENT(po)
 {
 	param_set("return_timeout_ms", self->return_timeout_ms);
 	param_set("request_timeout_ms", self->request_timeout_ms);
+	param_set("default_pager_max_pages", self->default_pager_max_pages);
 	/* Setting the _bytes knobs to 0 gives the _ratio ones back. */
 	sysctl_set("dirty_bytes", self->dirty_bytes);
 	sysctl_set("dirty_background_bytes", self->dirty_background_bytes);
@@ -312,7 +315,6 @@ TEST_F_TIMEOUT(po, a_page_rewritten_while_held_keeps_the_new_data, 120)
 TEST_F_TIMEOUT(po, what_the_default_pager_cannot_take_stays_dirty, 120)
 {
 	const size_t size = 16 * PAGE;
-	long saved_max = param_get("default_pager_max_pages");
 	struct pager_conn *conn;
 	struct pager *pager;
 	struct pager_stats st;
@@ -353,7 +355,6 @@ TEST_F_TIMEOUT(po, what_the_default_pager_cannot_take_stays_dirty, 120)
 	close(pager_fd(pager));
 	pthread_join(server, NULL);
 	pager_conn_close(conn);
-	EXPECT_EQ(0, param_set("default_pager_max_pages", saved_max));
 }
 
 /* Try to adopt @id on a connection of its own. */

@@ -62,16 +62,12 @@ struct result {
  */
 static int run_client(int fd, size_t size, size_t limit, struct result *r)
 {
-	char cg[PATH_MAX], path[PATH_MAX + 16], text[32];
+	char cg[PATH_MAX], text[32];
 	int pfd[2], status;
 	pid_t child;
 
-	/* memory.high, not memory.max: see the top of this file. */
-	if (memcg_create(cg, sizeof(cg), "return-bench", "max"))
-		return -1;
-	snprintf(path, sizeof(path), "%s/memory.high", cg);
 	snprintf(text, sizeof(text), "%zu", limit);
-	if (write_file(path, text) || pipe(pfd))
+	if (memcg_create_high(cg, sizeof(cg), "return-bench", text) || pipe(pfd))
 		return -1;
 	child = fork();
 	if (!child) {

@@ -87,9 +87,11 @@ static pid_t check_page(int fd, size_t size, size_t index, unsigned char fill)
 
 /*
  * No default pager registered: an anonymous object is the kernel's own.
- * It reads as zeros; 32 MiB written under memory.max 4 MiB go to the
+ * It reads as zeros; 32 MiB written under memory.high 4 MiB go to the
  * kernel's default pager and come back intact; fsync has nothing to wait
- * for; nobody can adopt it.
+ * for; nobody can adopt it.  Not memory.max: written with no round trip to
+ * a manager, its pages are dirtied faster than writeback moves them, and
+ * memory.max would OOM-kill the writer (see memcg_create_high()).
  */
 FIXTURE(memcg) {
 	char cg[64];
@@ -118,7 +120,7 @@ TEST_F_TIMEOUT(memcg, kernel_default_pager_serves_anonymous_memory, 300)
 
 	if (!have_cgroup2())
 		SKIP(return, "no cgroup v2 here");
-	ASSERT_EQ(0, memcg_create(self->cg, sizeof(self->cg), "anon", "4M"));
+	ASSERT_EQ(0, memcg_create_high(self->cg, sizeof(self->cg), "anon", "4M"));
 	ASSERT_EQ(0, pager_conn_open(&conn));
 	fd = pager_create_anonymous(conn, size, &id);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", strerror(-fd), pager_conn_error());

@@ -259,6 +259,24 @@ static inline int memcg_create(char *cg, size_t len, const char *tag, const char
 	return write_file(path, max);
 }
 
+/*
+ * The same with memory.high @high and no memory.max: reclaim throttles the
+ * cgroup's tasks instead of OOM-killing them when what it would reclaim is
+ * still being written back, which nothing bounds for extpager's pages (no
+ * cgroup writeback: see Documentation/extpager.rst) nor for tmpfs's swap-in.
+ */
+static inline int memcg_create_high(char *cg, size_t len, const char *tag,
+				    const char *high)
+{
+	char path[PATH_MAX + 16];
+	int err = memcg_create(cg, len, tag, "max");
+
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/memory.high", cg);
+	return write_file(path, high);
+}
+
 /* Move the calling process into @cg: what it faults in is charged there. */
 static inline int memcg_enter(const char *cg)
 {

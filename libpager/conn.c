@@ -405,9 +405,22 @@ void pager__classify(struct pager_event *ev)
  * the same object and share a page.  INIT, TERMINATE and any other event
  * without a run cover the whole object.
  */
-bool pager__overlap(const struct pager_event *a, const struct pager_event *b)
+static bool overlap(const struct pager_event *a, const struct pager_event *b)
 {
 	return a->id == b->id && a->first <= b->last && b->first <= a->last;
+}
+
+/*
+ * Whether classified @ev, queued behind @head, may be handled before the
+ * events from @head up to it: none of them is about its pages.
+ */
+bool pager__may_overtake(const struct pager_event *head,
+			 const struct pager_event *ev)
+{
+	for (; head != ev; head = head->next)
+		if (overlap(head, ev))
+			return false;
+	return true;
 }
 
 static struct pager_event *unlink_event(struct pager_conn *conn,
@@ -427,18 +440,14 @@ static struct pager_event *unlink_event(struct pager_conn *conn,
  */
 static struct pager_event **urgent_event(struct pager_conn *conn)
 {
-	struct pager_event **pp, *before;
+	struct pager_event **pp;
 
 	pager__classify(conn->queue);
 	for (pp = &conn->queue->next; *pp; pp = &(*pp)->next) {
 		pager__classify(*pp);
-		if ((*pp)->cmd != EXTPAGER_CMD_DATA_REQUEST &&
-		    (*pp)->cmd != EXTPAGER_CMD_DATA_UNLOCK)
-			continue;
-		for (before = conn->queue; before != *pp; before = before->next)
-			if (pager__overlap(before, *pp))
-				break;
-		if (before == *pp)
+		if (((*pp)->cmd == EXTPAGER_CMD_DATA_REQUEST ||
+		     (*pp)->cmd == EXTPAGER_CMD_DATA_UNLOCK) &&
+		    pager__may_overtake(conn->queue, *pp))
 			return pp;
 	}
 	return NULL;

@@ -84,7 +84,8 @@ void pager__receiving(struct pager_conn *conn, int delta);
 int pager__send(struct pager_conn *conn, struct nl_msg *msg);
 void pager__free_event(struct pager_conn *conn, struct pager_event *ev);
 void pager__classify(struct pager_event *ev);
-bool pager__overlap(const struct pager_event *a, const struct pager_event *b);
+bool pager__may_overtake(const struct pager_event *head,
+			 const struct pager_event *ev);
 uint64_t pager__uint(const struct nlattr *attr);
 void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 

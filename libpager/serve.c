@@ -126,18 +126,12 @@ static void enqueue(struct pager_event *ev, void *arg)
 /* The first event that may run now, or NULL.  Under pool->lock. */
 static struct pager_event *pick(struct serve_pool *pool)
 {
-	struct pager_event *ev, *before;
+	struct pager_event *ev;
 	unsigned int n = 0;
 
-	for (ev = pool->head; ev && n < SERVE_WINDOW; ev = ev->next, n++) {
-		if (ev->running)
-			continue;
-		for (before = pool->head; before != ev; before = before->next)
-			if (pager__overlap(before, ev))
-				break;
-		if (before == ev)
+	for (ev = pool->head; ev && n < SERVE_WINDOW; ev = ev->next, n++)
+		if (!ev->running && pager__may_overtake(pool->head, ev))
 			return ev;
-	}
 	return NULL;
 }
 

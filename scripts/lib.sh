@@ -49,9 +49,13 @@ kernel_source() {
 	echo "$dir/linux-source-6.12"
 }
 
-# The debug kernel's build directory, keyed by the config fragment's hash.
+# The debug kernel's build directory, keyed by the source package's version
+# and the config fragment's hash: a new linux-source-6.12 or an edited
+# fragment builds a new kernel rather than reuse one built from other code.
 debug_kernel_dir() {
-	local h
-	h=$(cat "$EXTPAGER_TOP/scripts/debug.config" | sha256sum | cut -c1-12)
-	echo "$EXTPAGER_CACHE/debug-$h"
+	local ver h
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null | tr -c 'A-Za-z0-9.+\n-' '_')
+	[ -n "$ver" ] || die "linux-source-6.12 is not installed; run 'make deps'"
+	h=$(sha256sum <"$EXTPAGER_TOP/scripts/debug.config" | cut -c1-12)
+	echo "$EXTPAGER_CACHE/debug-$ver-$h"
 }

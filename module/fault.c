@@ -394,13 +394,14 @@ static void extpager_fail_list(struct extpager_object *obj,
 	struct extpager_request *req, *tmp;
 
 	list_for_each_entry_safe(req, tmp, list, deadline_node) {
+		/* Unlinked first: the next entry's list_del() writes through ->prev. */
+		list_del_init(&req->deadline_node);
 		if (req->kind == EXTPAGER_REQ_RETURN) {
 			/*
 			 * Unanswered, or the manager is gone: the default
 			 * pager takes the pages, unless they are to be sent
 			 * again (dying) or dropped (destroyed).
 			 */
-			list_del(&req->deadline_node);
 			if (READ_ONCE(obj->dying) || READ_ONCE(obj->destroyed)) {
 				extpager_return_failed(obj, req, err);
 				kfree(req);

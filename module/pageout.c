@@ -209,6 +209,7 @@ static void extpager_default_fn(struct work_struct *work)
 	list_splice_init(&obj->to_default, &list);
 	mutex_unlock(&obj->lock);
 	list_for_each_entry_safe(req, tmp, &list, deadline_node) {
+		list_del(&req->deadline_node);
 		extpager_hold(obj, req);
 		kfree(req);
 	}

@@ -3,6 +3,7 @@
  * Time and death: requests that time out, managers that die with faults
  * pending, privilege, and the YNL CLI listing objects from the spec.
  */
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include "kselftest_harness.h"
@@ -324,6 +325,226 @@ TEST(tracepoints)
 	fclose(f);
 	EXPECT_EQ(1, req);
 	EXPECT_EQ(1, sup);
+}
+
+/*
+ * A data request and a return are both pending when the manager dies, the
+ * last client goes, or both deadlines pass in one run of the timeout work:
+ * the kernel fails them together, in the order of their ids or deadlines.
+ * Each order, each way.  The debug kernel's KASAN sees a request freed
+ * while the list still links it; here, the faulter gets SIGBUS, the
+ * written page survives, and nothing hangs.
+ */
+enum pending_end { END_KILL, END_CLOSE, END_TIMEOUT };
+
+FIXTURE(pending_pair) {
+	long saved_request_ms, saved_return_ms;
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	pid_t faulter;
+	char *p;
+};
+
+FIXTURE_VARIANT(pending_pair) {
+	enum pending_end end;
+	bool request_first;
+};
+
+FIXTURE_VARIANT_ADD(pending_pair, kill_request_first) { END_KILL, true };
+FIXTURE_VARIANT_ADD(pending_pair, kill_return_first) { END_KILL, false };
+FIXTURE_VARIANT_ADD(pending_pair, close_request_first) { END_CLOSE, true };
+FIXTURE_VARIANT_ADD(pending_pair, close_return_first) { END_CLOSE, false };
+FIXTURE_VARIANT_ADD(pending_pair, timeout_request_first) { END_TIMEOUT, true };
+FIXTURE_VARIANT_ADD(pending_pair, timeout_return_first) { END_TIMEOUT, false };
+
+/* Both timeouts in the TIMEOUT variants, long enough to set both up. */
+#define PAIR_TIMEOUT_MS	5000
+
+FIXTURE_SETUP(pending_pair)
+{
+	self->saved_request_ms = param_get("request_timeout_ms");
+	self->saved_return_ms = param_get("return_timeout_ms");
+	ASSERT_LT(0, self->saved_request_ms);
+	ASSERT_LT(0, self->saved_return_ms);
+	if (variant->end == END_TIMEOUT) {
+		ASSERT_EQ(0, param_set("request_timeout_ms", PAIR_TIMEOUT_MS));
+		ASSERT_EQ(0, param_set("return_timeout_ms", PAIR_TIMEOUT_MS));
+	}
+	catch_sigbus();
+	behaviour_init(&self->b, 13);
+	ASSERT_EQ(0, pager_conn_open(&self->conn));
+	ASSERT_EQ(0, pager_create(self->conn, PAGES * PAGE, &pattern_ops, NULL,
+				  &self->b, &self->pager));
+	self->p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       pager_fd(self->pager), 0);
+	ASSERT_NE(MAP_FAILED, self->p);
+	ready_by_hand(_metadata, self->conn, self->pager);
+}
+
+FIXTURE_TEARDOWN(pending_pair)
+{
+	if (self->faulter > 0) {
+		kill(self->faulter, SIGKILL);
+		waitpid(self->faulter, NULL, 0);
+	}
+	pager_conn_close(self->conn);
+	param_set("request_timeout_ms", self->saved_request_ms);
+	param_set("return_timeout_ms", self->saved_return_ms);
+}
+
+static void *write_fault(void *arg)
+{
+	struct waiter *w = arg;
+
+	w->sigbus = touch(w->addr, true, &w->where);
+	return NULL;
+}
+
+/* Dirty page 0 and start its writeback, unacknowledged: a pending return. */
+static double pending_return(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(pending_pair) *self)
+{
+	struct waiter w = { .addr = self->p };
+	struct event ev;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, write_fault, &w));
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev));
+	ASSERT_EQ(0, answer_unavailable(self->conn, self->pager, &ev));
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, w.sigbus);
+	ASSERT_EQ(1, self->p[0]);
+	/* Starts writeback and does not wait for it. */
+	ASSERT_EQ(0, sync_file_range(pager_fd(self->pager), 0, PAGE,
+				     SYNC_FILE_RANGE_WRITE));
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_RETURN, 5000, &ev));
+	return now_s();
+}
+
+/* A child process faults page 5 in and waits: a pending data request. */
+static double pending_request(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(pending_pair) *self)
+{
+	struct event ev;
+
+	self->faulter = fork();
+	ASSERT_LE(0, self->faulter);
+	if (!self->faulter) {
+		/* Only the manager's own socket: its close releases it. */
+		close(pager_conn_fd(self->conn));
+		_exit(touch(self->p + 5 * PAGE, false, NULL) ? 1 : 0);
+	}
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev));
+	ASSERT_EQ(5 * PAGE, ev.offset);
+	return now_s();
+}
+
+struct hog {
+	int cpu;
+	double until;
+};
+
+static void *hog_cpu(void *arg)
+{
+	struct hog *h = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(h->cpu, &set);
+	if (!sched_setaffinity(0, sizeof(set), &set))
+		while (now_s() < h->until)
+			;
+	return NULL;
+}
+
+/*
+ * Keep every CPU from running anything but us until @until: the timeout
+ * work, queued when the first deadline passes, runs after the second.
+ * SCHED_FIFO with RT throttling off, which stops the kernel's workers.
+ */
+static void hog_all_cpus(struct __test_metadata *_metadata, double until)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), i;
+	struct sched_param top = { .sched_priority = 2 }, hp = { .sched_priority = 1 };
+	struct sched_param normal = { 0 };
+	char saved[32] = "";
+	pthread_attr_t attr;
+	pthread_t t[64];
+	struct hog h[64];
+	FILE *f;
+
+	ASSERT_GE(64, ncpu);
+	f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(saved, sizeof(saved), f));
+	fclose(f);
+	ASSERT_EQ(0, write_file("/proc/sys/kernel/sched_rt_runtime_us", "-1"));
+	/* Above the hogs until each is started, then off the CPUs. */
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO, &top));
+	pthread_attr_init(&attr);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	pthread_attr_setschedparam(&attr, &hp);
+	for (i = 0; i < ncpu; i++) {
+		h[i] = (struct hog){ .cpu = i, .until = until };
+		ASSERT_EQ(0, pthread_create(&t[i], &attr, hog_cpu, &h[i]));
+	}
+	for (i = 0; i < ncpu; i++)
+		pthread_join(t[i], NULL);
+	pthread_attr_destroy(&attr);
+	sched_setscheduler(0, SCHED_OTHER, &normal);
+	EXPECT_EQ(0, write_file("/proc/sys/kernel/sched_rt_runtime_us", saved));
+}
+
+TEST_F_TIMEOUT(pending_pair, fail_together_in_either_order, 120)
+{
+	double first, second, ended;
+	struct event ev;
+	int status, fd;
+
+	if (variant->request_first) {
+		first = pending_request(_metadata, self);
+		second = pending_return(_metadata, self);
+	} else {
+		first = pending_return(_metadata, self);
+		second = pending_request(_metadata, self);
+	}
+
+	switch (variant->end) {
+	case END_KILL:
+		/* As a SIGKILLed manager's: the socket is released. */
+		pager_conn_close(self->conn);
+		self->conn = NULL;
+		break;
+	case END_CLOSE:
+		/* The faulter is killed, and the last file and mapping go. */
+		ASSERT_EQ(0, kill(self->faulter, SIGKILL));
+		ASSERT_EQ(self->faulter, waitpid(self->faulter, &status, 0));
+		self->faulter = 0;
+		ASSERT_EQ(0, munmap(self->p, PAGES * PAGE));
+		fd = pager_fd(self->pager);
+		ASSERT_EQ(0, close(fd));
+		/* The last close evicts the object: TERMINATE follows. */
+		EXPECT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_TERMINATE, 30000, &ev));
+		return;
+	case END_TIMEOUT:
+		/* Both deadlines pass before the timeout work can run. */
+		if (now_s() - first > PAIR_TIMEOUT_MS / 1000.0 - 1)
+			SKIP(return, "setting up took %.1f s: the first deadline is too near",
+			     now_s() - first);
+		hog_all_cpus(_metadata, second + PAIR_TIMEOUT_MS / 1000.0 + 0.5);
+		break;
+	}
+
+	/* The faulter gets SIGBUS, soon. */
+	ASSERT_EQ(self->faulter, waitpid(self->faulter, &status, 0));
+	ended = now_s();
+	self->faulter = 0;
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	EXPECT_GT(PAIR_TIMEOUT_MS / 1000.0 + 30, ended - second);
+	/* The written page is still there: in the cache or the default pager. */
+	EXPECT_EQ(1, self->p[0]);
 }
 
 /* Python under KASAN and TCG outlives the harness's default 30 s. */

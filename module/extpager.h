@@ -80,7 +80,8 @@ struct extpager_object {
 	u32 portid;			/* the manager's, valid with @manager */
 	struct net *net;		/* likewise; the manager's socket pins it */
 	struct list_head manager_node;
-	bool init_sent;
+	bool init_sent;			/* INIT is owed: sent, or in @unsent */
+	bool init_unsent;		/* INIT waits for room, ahead of @unsent */
 	bool ready;			/* READY received: faults may proceed */
 	bool may_cache;
 	bool notify_evict;		/* DATA_EVICTED for dropped clean pages */
@@ -95,6 +96,9 @@ struct extpager_object {
 	struct list_head deadlines;	/* data requests and returns */
 	struct delayed_work timeout_work;
 	unsigned long timeout_at;	/* when it runs, if pending */
+	/* Requests and unlocks that found the manager's receive queue full. */
+	struct list_head unsent;
+	struct delayed_work resend_work;
 	struct list_head faults;	/* struct extpager_fault in flight */
 	struct list_head sigbus;	/* struct extpager_sigbus to deliver */
 	wait_queue_head_t wait;		/* ready, request slots, unlocks */
@@ -160,6 +164,7 @@ struct extpager_request {
 	unsigned int pending;		/* data: folios not yet answered */
 	unsigned long deadline;
 	struct list_head deadline_node;
+	struct list_head unsent_node;	/* in obj->unsent until delivered */
 	int result;			/* unlock: 1 pending, 0 granted, -errno */
 	unsigned int waiters;		/* unlock: faults waiting for it */
 	struct folio *folios[];
@@ -187,6 +192,8 @@ void extpager_object_adopted(struct extpager_object *obj);
 extern const struct vm_operations_struct extpager_vm_ops;
 extern const struct address_space_operations extpager_aops;
 void extpager_object_init_requests(struct extpager_object *obj);
+void extpager_send_init(struct extpager_object *obj);
+void extpager_resend_now(struct extpager_object *obj);
 void extpager_fail_all(struct extpager_object *obj);
 void extpager_free_requests(struct extpager_object *obj);
 int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,

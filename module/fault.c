@@ -43,6 +43,13 @@ struct extpager_sigbus {
 };
 
 static void extpager_timeout_fn(struct work_struct *work);
+static void extpager_resend_fn(struct work_struct *work);
+
+/*
+ * How soon a message that found the manager's receive queue full is tried
+ * again, unless the manager sends something first (extpager_resend_now()).
+ */
+#define EXTPAGER_RESEND_DELAY	msecs_to_jiffies(10)
 
 unsigned long extpager_timeout(void)
 {
@@ -54,6 +61,8 @@ void extpager_object_init_requests(struct extpager_object *obj)
 	xa_init_flags(&obj->requests, XA_FLAGS_ALLOC1);
 	INIT_LIST_HEAD(&obj->deadlines);
 	INIT_DELAYED_WORK(&obj->timeout_work, extpager_timeout_fn);
+	INIT_LIST_HEAD(&obj->unsent);
+	INIT_DELAYED_WORK(&obj->resend_work, extpager_resend_fn);
 	INIT_LIST_HEAD(&obj->faults);
 	INIT_LIST_HEAD(&obj->sigbus);
 	init_waitqueue_head(&obj->wait);
@@ -74,6 +83,7 @@ extpager_request_alloc(enum extpager_request_kind kind, pgoff_t index,
 	req->pending = nr;
 	req->result = 1;
 	INIT_LIST_HEAD(&req->deadline_node);
+	INIT_LIST_HEAD(&req->unsent_node);
 	return req;
 }
 
@@ -94,6 +104,7 @@ static void extpager_retire(struct extpager_object *obj,
 {
 	xa_erase(&obj->requests, req->id);
 	list_del_init(&req->deadline_node);
+	list_del_init(&req->unsent_node);
 	if (req->kind == EXTPAGER_REQ_DATA)
 		obj->nr_requests--;
 	else if (req->kind == EXTPAGER_REQ_RETURN)
@@ -143,6 +154,107 @@ static void extpager_return_failed(struct extpager_object *obj,
 		folio_mark_dirty(req->folios[i]);
 		folio_end_writeback(req->folios[i]);
 	}
+}
+
+/*
+ * The manager's receive queue is full (-EAGAIN: it is busy reading the
+ * returns ahead), or the message could not be allocated: nothing the
+ * manager did, so the message waits and goes again.
+ */
+static bool extpager_transient(int err)
+{
+	return err == -EAGAIN || err == -ENOMEM;
+}
+
+static u8 extpager_request_cmd(const struct extpager_request *req)
+{
+	return req->kind == EXTPAGER_REQ_UNLOCK ? EXTPAGER_CMD_DATA_UNLOCK :
+						  EXTPAGER_CMD_DATA_REQUEST;
+}
+
+/*
+ * Send INIT, DATA_REQUESTs and DATA_UNLOCKs that waited for room, in the
+ * order they were made, until the queue is full again.  Under obj->lock.
+ */
+static void extpager_resend(struct extpager_object *obj)
+{
+	struct extpager_request *req, *tmp;
+	int err;
+
+	lockdep_assert_held(&obj->lock);
+	if (obj->init_unsent) {
+		err = extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
+		if (extpager_transient(err))
+			goto later;
+		obj->init_unsent = false;
+	}
+	list_for_each_entry_safe(req, tmp, &obj->unsent, unsent_node) {
+		err = extpager_notify(obj, extpager_request_cmd(req), req);
+		if (extpager_transient(err))
+			goto later;
+		/* Otherwise the manager is gone: fail_all() or the deadline ends it. */
+		list_del_init(&req->unsent_node);
+	}
+	return;
+later:
+	mod_delayed_work(system_wq, &obj->resend_work, EXTPAGER_RESEND_DELAY);
+}
+
+static void extpager_resend_fn(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(to_delayed_work(work),
+						   struct extpager_object,
+						   resend_work);
+
+	mutex_lock(&obj->lock);
+	extpager_resend(obj);
+	mutex_unlock(&obj->lock);
+}
+
+/* The manager sent something: it reads its queue, try what waits now. */
+void extpager_resend_now(struct extpager_object *obj)
+{
+	if (!list_empty_careful(&obj->unsent) || READ_ONCE(obj->init_unsent))
+		mod_delayed_work(system_wq, &obj->resend_work, 0);
+}
+
+static bool extpager_backlog(struct extpager_object *obj)
+{
+	return obj->init_unsent || !list_empty(&obj->unsent);
+}
+
+/*
+ * Send data request or unlock @req, or keep it for later if the manager's
+ * receive queue is full, behind any that wait already.  Either way it stays
+ * pending, with its deadline.  -errno only if the manager cannot get it.
+ * Under obj->lock.
+ */
+static int extpager_deliver(struct extpager_object *obj,
+			    struct extpager_request *req)
+{
+	int err = -EAGAIN;
+
+	if (!extpager_backlog(obj))
+		err = extpager_notify(obj, extpager_request_cmd(req), req);
+	if (!extpager_transient(err))
+		return err;
+	list_add_tail(&req->unsent_node, &obj->unsent);
+	if (!delayed_work_pending(&obj->resend_work))
+		mod_delayed_work(system_wq, &obj->resend_work, EXTPAGER_RESEND_DELAY);
+	return 0;
+}
+
+/* Mach's memory_object_init, once per manager.  Under obj->lock. */
+void extpager_send_init(struct extpager_object *obj)
+{
+	lockdep_assert_held(&obj->lock);
+	if (obj->init_sent || !obj->manager)
+		return;
+	obj->init_sent = true;
+	obj->init_unsent = extpager_transient(extpager_notify(obj, EXTPAGER_CMD_INIT,
+							      NULL));
+	if (obj->init_unsent)
+		mod_delayed_work(system_wq, &obj->resend_work, EXTPAGER_RESEND_DELAY);
 }
 
 /*
@@ -218,7 +330,7 @@ static void extpager_ask(struct extpager_object *obj,
 	extpager_set_deadline(obj, req, extpager_timeout());
 	obj->nr_requests++;
 
-	err = extpager_notify(obj, EXTPAGER_CMD_DATA_REQUEST, req);
+	err = extpager_deliver(obj, req);
 	if (err) {
 		extpager_retire(obj, req);
 		goto unlock_fail;
@@ -465,12 +577,14 @@ void extpager_fail_all(struct extpager_object *obj)
 		if (req->kind == EXTPAGER_REQ_UNLOCK) {
 			/* Its waiters free it. */
 			xa_erase(&obj->requests, id);
+			list_del_init(&req->unsent_node);
 			req->result = -EIO;
 			continue;
 		}
 		extpager_retire(obj, req);
 		list_add_tail(&req->deadline_node, &failed);
 	}
+	obj->init_unsent = false;
 	wake_up_all(&obj->wait);
 	mutex_unlock(&obj->lock);
 	extpager_fail_list(obj, &failed, -EIO);
@@ -524,7 +638,7 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 				      &obj->next_request_id, GFP_KERNEL);
 		if (err < 0)
 			goto unlock;
-		err = extpager_notify(obj, EXTPAGER_CMD_DATA_UNLOCK, new);
+		err = extpager_deliver(obj, new);
 		if (err) {
 			xa_erase(&obj->requests, new->id);
 			goto unlock;
@@ -551,6 +665,7 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 	if (!--req->waiters) {
 		if (req->result == 1)
 			xa_erase(&obj->requests, req->id);
+		list_del_init(&req->unsent_node);
 		kfree(req);
 	}
 	mutex_unlock(&obj->lock);
@@ -575,6 +690,7 @@ int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant)
 		return -ESTALE;
 	}
 	xa_erase(&obj->requests, id);
+	list_del_init(&req->unsent_node);
 	if (grant) {
 		folio = filemap_get_folio(obj->vfs_inode.i_mapping, req->index);
 		if (!IS_ERR(folio)) {

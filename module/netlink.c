@@ -153,6 +153,7 @@ int extpager_nl_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
 		return destroyed ? -ENOENT : -EPERM;
 	}
 	info->user_ptr[0] = obj;
+	extpager_resend_now(obj);
 	return 0;
 }
 

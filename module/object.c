@@ -96,6 +96,7 @@ static void extpager_evict_inode(struct inode *inode)
 		managed = obj->manager;
 		mutex_unlock(&obj->lock);
 		cancel_delayed_work_sync(&obj->timeout_work);
+		cancel_delayed_work_sync(&obj->resend_work);
 		extpager_fail_all(obj);		/* returns in flight go again */
 		/* Then nothing the works below wait for is in flight. */
 		flush_work(&obj->default_work);
@@ -160,10 +161,7 @@ static int extpager_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/* Mach's memory_object_init: faults wait for the manager's READY. */
 	mutex_lock(&obj->lock);
-	if (!obj->init_sent && obj->manager) {
-		obj->init_sent = true;
-		extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
-	}
+	extpager_send_init(obj);
 	mutex_unlock(&obj->lock);
 	return 0;
 }
@@ -500,6 +498,7 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 	mutex_lock(&obj->lock);
 	obj->ready = false;		/* the new manager answers INIT first */
 	obj->init_sent = false;
+	obj->init_unsent = false;
 	mutex_unlock(&obj->lock);
 	extpager_bind(obj, mgr);
 	mutex_unlock(&extpager_managers_lock);
@@ -513,10 +512,8 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 void extpager_object_adopted(struct extpager_object *obj)
 {
 	mutex_lock(&obj->lock);
-	if (!obj->init_sent && obj->manager && atomic_read(&obj->mappings)) {
-		obj->init_sent = true;
-		extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
-	}
+	if (atomic_read(&obj->mappings))
+		extpager_send_init(obj);
 	mutex_unlock(&obj->lock);
 	queue_work(extpager_wq, &obj->redeliver_work);
 }

@@ -464,7 +464,8 @@ static inline int next_event(struct pager_conn *conn, int ms, struct event *ev)
 	struct pollfd pfd = { .fd = pager_conn_fd(conn), .events = POLLIN };
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
 	struct pager_event *queued;
-	char buf[8192];
+	/* A DATA_RETURN carries up to 8 pages. */
+	static __thread char buf[72 * 1024];
 	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 	int len;
 

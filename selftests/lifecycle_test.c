@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Time and death: requests that time out, managers that die with faults
- * pending, privilege, and the YNL CLI listing objects from the spec.
+ * pending, a full receive queue, privilege, and the YNL CLI listing
+ * objects from the spec.
  */
 #include <sched.h>
 #include <sys/prctl.h>
@@ -325,6 +326,139 @@ TEST(tracepoints)
 	fclose(f);
 	EXPECT_EQ(1, req);
 	EXPECT_EQ(1, sup);
+}
+
+/* Answer data request @ev of any object with DATA_UNAVAILABLE, by hand. */
+static int answer_unavailable_id(struct pager_conn *conn, const struct event *ev)
+{
+	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_DATA_UNAVAILABLE, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev->id);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, ev->offset);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, ev->len);
+	return pager__call(conn, msg, NULL, NULL);
+}
+
+/*
+ * Fill the manager's receive queue: pages @first and @first + 1, offered
+ * and written, go back in one DATA_RETURN that nobody reads.  With the
+ * smallest receive buffer, it alone fills the queue.
+ */
+static void fill_queue(struct __test_metadata *_metadata, struct pager *pager,
+		       char *p, size_t first)
+{
+	char data[2 * 4096] = "";
+
+	ASSERT_EQ(4096, PAGE);
+	pager_offer(pager, first * PAGE, 2 * PAGE, data, 0);
+	p[first * PAGE] = 1;
+	p[(first + 1) * PAGE] = 1;
+	ASSERT_EQ(0, sync_file_range(pager_fd(pager), first * PAGE, 2 * PAGE,
+				     SYNC_FILE_RANGE_WRITE));
+}
+
+struct full_waiter {
+	struct waiter w;
+	atomic_int done;
+};
+
+static void *wait_fault_flag(void *arg)
+{
+	struct full_waiter *f = arg;
+
+	wait_fault(&f->w);
+	atomic_store(&f->done, 1);
+	return NULL;
+}
+
+/*
+ * The manager's receive queue is full of returns it has not read: a fault
+ * that finds it so waits (INIT of an object mapped meanwhile too), and its
+ * request goes out once the manager reads again; a manager that never
+ * reads again fails the fault when request_timeout_ms passes, not before.
+ */
+TEST(a_full_manager_socket_delays_requests_and_init)
+{
+	long saved = param_get("request_timeout_ms");
+	struct pager *pager, *other;
+	struct pager_conn *conn;
+	struct full_waiter f[2] = {};
+	struct behaviour b;
+	int zero = 0, n = 0;
+	struct event ev;
+	pthread_t t[2];
+	double start;
+	char *p, *q;
+
+	catch_sigbus();
+	ASSERT_LT(0, saved);
+	ASSERT_EQ(0, param_set("request_timeout_ms", 3000));
+	behaviour_init(&b, 14);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &other));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ready_by_hand(_metadata, conn, pager);
+	ASSERT_EQ(0, setsockopt(pager_conn_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
+				sizeof(zero)));
+
+	fill_queue(_metadata, pager, p, 0);
+	f[0].w.addr = p + 20 * PAGE;
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, wait_fault_flag, &f[0]));
+	/* INIT for the other object finds the queue full as well. */
+	q = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(other), 0);
+	ASSERT_NE(MAP_FAILED, q);
+	f[1].w.addr = q + 7 * PAGE;
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, wait_fault_flag, &f[1]));
+	usleep(500 * 1000);
+	EXPECT_EQ(0, atomic_load(&f[0].done));
+	EXPECT_EQ(0, atomic_load(&f[1].done));
+
+	/* The manager reads again: the return, then what waited for room. */
+	while (!(atomic_load(&f[0].done) && atomic_load(&f[1].done)) && n++ < 20 &&
+	       !next_event(conn, 5000, &ev)) {
+		struct nl_msg *msg;
+
+		switch (ev.cmd) {
+		case EXTPAGER_CMD_DATA_RETURN:
+			msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
+			nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev.id);
+			nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
+			EXPECT_EQ(0, pager__call(conn, msg, NULL, NULL));
+			break;
+		case EXTPAGER_CMD_INIT:
+			EXPECT_EQ(pager_id(other), ev.id);
+			msg = pager__msg(conn, EXTPAGER_CMD_READY, 0);
+			nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev.id);
+			EXPECT_EQ(0, pager__call(conn, msg, NULL, NULL));
+			break;
+		case EXTPAGER_CMD_DATA_REQUEST:
+			EXPECT_EQ(0, answer_unavailable_id(conn, &ev));
+			break;
+		}
+	}
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	EXPECT_EQ(0, f[0].w.sigbus);
+	EXPECT_EQ(0, f[1].w.sigbus);
+	EXPECT_EQ(0, p[20 * PAGE]);
+	EXPECT_EQ(0, q[7 * PAGE]);
+
+	/* A manager that never reads again: the fault fails in its time. */
+	fill_queue(_metadata, pager, p, 2);
+	f[0] = (struct full_waiter){ .w.addr = p + 30 * PAGE };
+	start = now_s();
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, wait_fault_flag, &f[0]));
+	pthread_join(t[0], NULL);
+	EXPECT_EQ(1, f[0].w.sigbus);
+	EXPECT_LE(2.9, f[0].w.done - start);
+
+	pager_conn_close(conn);
+	EXPECT_EQ(0, param_set("request_timeout_ms", saved));
 }
 
 /*

@@ -199,6 +199,9 @@ void extpager_free_requests(struct extpager_object *obj);
 int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
 		   unsigned int nr, struct folio **folios,
 		   struct netlink_ext_ack *extack);
+int extpager_unclaim(struct extpager_object *obj, u32 id, pgoff_t index,
+		     unsigned int nr, struct folio **folios);
+void extpager_claim_done(struct extpager_object *obj, u32 id);
 void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
 			  pgoff_t index, unsigned int nr, int err);
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);

@@ -446,14 +446,15 @@ static int extpager_read_folio(struct file *file, struct folio *folio)
 
 /*
  * Take pages [index, index + nr) of data request @id: the caller then holds
- * their folio locks and must fill or fail them.  Fails, changing nothing,
+ * their folio locks and must fill or fail them, or give them back with
+ * extpager_unclaim(); then extpager_claim_done().  Fails, changing nothing,
  * unless every one of them is still waiting in that request.
  */
 int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
 		   unsigned int nr, struct folio **folios,
 		   struct netlink_ext_ack *extack)
 {
-	struct extpager_request *req, *done = NULL;
+	struct extpager_request *req;
 	unsigned int i, first;
 	int err = 0;
 
@@ -489,14 +490,52 @@ int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
 		req->folios[first + i] = NULL;
 	}
 	req->pending -= nr;
-	if (!req->pending) {
-		extpager_retire(obj, req);
-		done = req;
-	}
 out:
 	mutex_unlock(&obj->lock);
-	kfree(done);
 	return err;
+}
+
+/*
+ * Give claimed folios [index, index + nr) back to request @id, still
+ * locked, for a later claim.  -ESTALE if the request has gone meanwhile (it
+ * timed out, or the object's manager went): the caller fails them.
+ */
+int extpager_unclaim(struct extpager_object *obj, u32 id, pgoff_t index,
+		     unsigned int nr, struct folio **folios)
+{
+	struct extpager_request *req;
+	unsigned int i;
+	int err = 0;
+
+	mutex_lock(&obj->lock);
+	req = xa_load(&obj->requests, id);
+	if (req && req->kind == EXTPAGER_REQ_DATA) {
+		for (i = 0; i < nr; i++)
+			req->folios[index - req->index + i] = folios[i];
+		req->pending += nr;
+	} else {
+		err = -ESTALE;
+	}
+	mutex_unlock(&obj->lock);
+	return err;
+}
+
+/*
+ * The claims on request @id are over: it goes once every page is answered.
+ * Until then it keeps its slot, so that pages can be given back to it.
+ */
+void extpager_claim_done(struct extpager_object *obj, u32 id)
+{
+	struct extpager_request *req;
+
+	mutex_lock(&obj->lock);
+	req = xa_load(&obj->requests, id);
+	if (req && req->kind == EXTPAGER_REQ_DATA && !req->pending)
+		extpager_retire(obj, req);
+	else
+		req = NULL;
+	mutex_unlock(&obj->lock);
+	kfree(req);
 }
 
 /* Fail every data request and return of @obj in @list. */

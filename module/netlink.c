@@ -567,7 +567,10 @@ static void extpager_supplied(struct extpager_object *obj, struct folio *folio,
 	folio_unlock(folio);
 }
 
-/* A supply's pages, in order: inline attributes or a user address. */
+/*
+ * A supply's pages: inline attributes, taken in order, or a user address,
+ * page n at @uaddr + n pages.
+ */
 struct extpager_source {
 	struct genl_info *info;
 	struct nlattr *attr;	/* the current inline page, or NULL */
@@ -591,58 +594,78 @@ static const struct nlattr *extpager_next_inline(struct extpager_source *src)
 	return NULL;
 }
 
-/* Pass over the next page of the source. */
-static void extpager_skip_next(struct extpager_source *src)
+/* Page @n of the source into @folio; inline pages are taken in order. */
+static int extpager_copy_nth(struct extpager_source *src, unsigned int n,
+			     struct folio *folio, bool atomic)
 {
 	if (src->uaddr)
-		src->uaddr += PAGE_SIZE;
-	else
-		extpager_next_inline(src);
+		return extpager_copy_page(folio, NULL, src->uaddr + ((size_t)n << PAGE_SHIFT),
+					  atomic);
+	return extpager_copy_page(folio, extpager_next_inline(src), NULL, atomic);
 }
 
-static int extpager_copy_next(struct extpager_source *src, struct folio *folio,
-			      bool atomic)
-{
-	const struct nlattr *attr = NULL;
-	int err;
-
-	if (!src->uaddr)
-		attr = extpager_next_inline(src);
-	err = extpager_copy_page(folio, attr, src->uaddr, atomic);
-	if (src->uaddr)
-		src->uaddr += PAGE_SIZE;
-	return err;
-}
-
-/* Answer request @id with the supply's pages; see extpager_claim(). */
+/*
+ * Answer request @id with the supply's pages; see extpager_claim().  The
+ * source was faulted in, but a page of it may have been reclaimed, swapped
+ * out or migrated since, and the copy into the locked folios runs with page
+ * faults disabled: no fault may wait for a folio lock held here.  When it
+ * fails, as userfaultfd's UFFDIO_COPY does, give the pages back to the
+ * request, copy that source page with faults enabled into a page of our
+ * own, and claim the rest again.  A source that has really gone (unmapped
+ * meanwhile) leaves what is not yet supplied pending.
+ */
 static int extpager_supply_request(struct extpager_object *obj, u32 id,
 				   pgoff_t index, unsigned int nr,
 				   struct extpager_source *src, u32 flags,
 				   struct netlink_ext_ack *extack)
 {
+	unsigned int done = 0, bounced = UINT_MAX, i;
+	struct folio *bounce = NULL;
 	struct folio **folios;
-	unsigned int i;
 	int err;
 
 	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
 	if (!folios)
 		return -ENOMEM;
-	err = extpager_claim(obj, id, index, nr, folios, extack);
-	if (err)
-		goto out;
-	for (i = 0; i < nr; i++) {
-		err = extpager_copy_next(src, folios[i], true);
-		if (err) {
-			NL_SET_ERR_MSG(extack, "data-addr became unreadable during the copy");
-			atomic_long_add(nr - i, &obj->stats.errors);
-			extpager_fail_folios(obj, folios + i, index + i, nr - i, err);
+	for (;;) {
+		err = extpager_claim(obj, id, index + done, nr - done, folios, extack);
+		if (err)
+			break;
+		for (i = 0; done < nr; i++, done++) {
+			if (done == bounced) {
+				copy_highpage(folio_page(folios[i], 0), folio_page(bounce, 0));
+				flush_dcache_folio(folios[i]);
+			} else if (extpager_copy_nth(src, done, folios[i], true)) {
+				break;
+			}
+			extpager_supplied(obj, folios[i], flags);
+		}
+		if (done == nr)
+			break;
+		if (extpager_unclaim(obj, id, index + done, nr - done, folios + i)) {
+			/* Timed out, or failed with the object, meanwhile. */
+			err = -ETIMEDOUT;
+			atomic_long_add(nr - done, &obj->stats.errors);
+			extpager_fail_folios(obj, folios + i, index + done, nr - done, err);
 			break;
 		}
-		extpager_supplied(obj, folios[i], flags);
+		if (!bounce)
+			bounce = folio_alloc(GFP_KERNEL, 0);
+		err = -ENOMEM;
+		if (!bounce)
+			break;
+		err = extpager_copy_nth(src, done, bounce, false);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "data-addr became unreadable during the supply");
+			break;
+		}
+		bounced = done;
 	}
-	atomic_long_add(i, &obj->stats.supplies);
-	trace_extpager_supply(obj->id, id, index, i, 0);
-out:
+	if (bounce)
+		folio_put(bounce);
+	extpager_claim_done(obj, id);
+	atomic_long_add(done, &obj->stats.supplies);
+	trace_extpager_supply(obj->id, id, index, done, 0);
 	kfree(folios);
 	return err;
 }
@@ -663,7 +686,8 @@ static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 		folio = filemap_get_folio(mapping, index + i);
 		if (!IS_ERR(folio)) {
 			folio_put(folio);
-			extpager_skip_next(src);
+			if (!src->uaddr)
+				extpager_next_inline(src);
 			(*skipped)++;
 			continue;
 		}
@@ -672,7 +696,7 @@ static int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 			err = -ENOMEM;
 			break;
 		}
-		err = extpager_copy_next(src, folio, false);
+		err = extpager_copy_nth(src, i, folio, false);
 		if (err) {
 			folio_put(folio);
 			break;
@@ -818,6 +842,7 @@ static struct folio **extpager_nl_claim(struct extpager_object *obj,
 		kfree(folios);
 		return ERR_PTR(err);
 	}
+	extpager_claim_done(obj, *id);
 	return folios;
 }
 

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Time and death: requests that time out, managers that die with faults
- * pending, a full receive queue, privilege, and the YNL CLI listing
- * objects from the spec.
+ * pending, a full receive queue, a supply whose source moves, privilege,
+ * and the YNL CLI listing objects from the spec.
  */
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "helpers.h"
@@ -459,6 +462,100 @@ TEST(a_full_manager_socket_delays_requests_and_init)
 
 	pager_conn_close(conn);
 	EXPECT_EQ(0, param_set("request_timeout_ms", saved));
+}
+
+/*
+ * A source that keeps going away: two anonymous pages under userfaultfd,
+ * and whenever one is faulted in the other is zapped.  A supply from the
+ * page-straddling address between them finds, after the kernel faulted the
+ * source in, its first page gone again.
+ */
+struct fleeting {
+	int uffd;
+	char *buf;
+	atomic_int faults;
+};
+
+static void *fleeting_serve(void *arg)
+{
+	struct fleeting *s = arg;
+	struct uffd_msg msg;
+	char page[4096];
+
+	while (read(s->uffd, &msg, sizeof(msg)) == sizeof(msg)) {
+		unsigned long k = (msg.arg.pagefault.address - (uintptr_t)s->buf) / PAGE;
+		struct uffdio_copy copy = {
+			.dst = (uintptr_t)s->buf + k * PAGE,
+			.src = (uintptr_t)page,
+			.len = PAGE,
+		};
+
+		if (msg.event != UFFD_EVENT_PAGEFAULT || k > 1)
+			break;
+		madvise(s->buf + (1 - k) * PAGE, PAGE, MADV_DONTNEED);
+		fill_pattern(page, 15, k * PAGE, PAGE);
+		atomic_fetch_add(&s->faults, 1);
+		if (ioctl(s->uffd, UFFDIO_COPY, &copy))
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * DATA_SUPPLY by data-addr whose source page is gone again when the kernel
+ * copies it (reclaimed, swapped out or migrated after the kernel faulted it
+ * in): the kernel copies it again with faults enabled, and the fault gets
+ * the data, not SIGBUS.
+ */
+TEST(a_supply_whose_source_page_went_is_copied_again)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct fleeting src = {};
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	struct waiter w;
+	struct event ev;
+	struct nl_msg *msg;
+	pthread_t t, server;
+	char *p;
+
+	catch_sigbus();
+	behaviour_init(&b, 15);
+	src.uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (src.uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(src.uffd, UFFDIO_API, &api));
+	src.buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, src.buf);
+	reg.range.start = (uintptr_t)src.buf;
+	reg.range.len = 2 * PAGE;
+	ASSERT_EQ(0, ioctl(src.uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_EQ(0, pthread_create(&server, NULL, fleeting_serve, &src));
+
+	p = unserved_object(_metadata, &b, &conn, &pager);
+	w = (struct waiter){ .addr = p + 3 * PAGE };
+	ASSERT_EQ(0, pthread_create(&t, NULL, wait_fault, &w));
+	ASSERT_EQ(0, wait_event_cmd(conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev));
+	msg = pager__msg(conn, EXTPAGER_CMD_DATA_SUPPLY, 0);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, ev.offset);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, PAGE);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_DATA_ADDR, (uintptr_t)src.buf + PAGE / 2);
+	EXPECT_EQ(0, pager__call(conn, msg, NULL, NULL)) TH_LOG("%s", pager_conn_error());
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, w.sigbus);
+	EXPECT_TRUE(check_pattern(p + 3 * PAGE, 15, PAGE / 2, PAGE));
+	/* Faulted in twice: by the kernel's fault-in, then by its second copy. */
+	EXPECT_LE(4, atomic_load(&src.faults));
+
+	pthread_cancel(server);		/* in read(), a cancellation point */
+	pthread_join(server, NULL);
+	close(src.uffd);
+	pager_conn_close(conn);
 }
 
 /*

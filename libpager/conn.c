@@ -180,6 +180,14 @@ PAGER_API unsigned int pager_conn_family_version(const struct pager_conn *conn)
 	return conn->family_version;
 }
 
+PAGER_API void pager_conn_set_orphan_lifetime(struct pager_conn *conn,
+					      unsigned int ms)
+{
+	pthread_mutex_lock(&conn->lock);
+	conn->orphan_lifetime_ms = ms;
+	pthread_mutex_unlock(&conn->lock);
+}
+
 /* A message for @cmd with room for @payload bytes of attributes. */
 struct nl_msg *pager__msg(struct pager_conn *conn, uint8_t cmd, size_t payload)
 {

@@ -33,6 +33,7 @@ struct pager_conn {
 	struct nl_sock *sk;
 	int family_id;
 	unsigned int family_version;
+	unsigned int orphan_lifetime_ms;	/* for objects created from now */
 	uint32_t portid;
 	pthread_mutex_t lock;		/* the socket, the queue, the list */
 	struct pager_event *queue, **queue_tail;

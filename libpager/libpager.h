@@ -153,6 +153,16 @@ int pager_conn_family_id(const struct pager_conn *conn);
 unsigned int pager_conn_family_version(const struct pager_conn *conn);
 
 /*
+ * Objects this connection creates from now on are recoverable: when it is
+ * closed (or its process dies), each waits up to @ms (at most the module's
+ * max_orphan_lifetime_ms) to be adopted (pager_adopt()), keeping every
+ * dirty page even after its last client has gone, and faults on its
+ * missing pages wait for the new manager.  0, the default: orphans are not
+ * kept.  Thread-safe.
+ */
+void pager_conn_set_orphan_lifetime(struct pager_conn *conn, unsigned int ms);
+
+/*
  * Create an object of @size bytes (a positive multiple of the page size)
  * served by @ops, which must stay valid, with a read callback (-EINVAL
  * otherwise).  Its file descriptor (pager_fd()) belongs to the caller, who

@@ -141,6 +141,7 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 			   void *priv, struct pager **pagerp)
 {
 	struct create_reply r = { .fd = -1 };
+	unsigned int lifetime;
 	struct pager *pager;
 	struct nl_msg *msg;
 	int err;
@@ -151,8 +152,12 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	/* As big as the pager says its data is, in whole pages. */
 	if (!size && ops->extent)
 		size = (ops->extent(pager) + page_size() - 1) / page_size() * page_size();
+	pthread_mutex_lock(&conn->lock);
+	lifetime = conn->orphan_lifetime_ms;
+	pthread_mutex_unlock(&conn->lock);
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_CREATE, 0);
-	if (!msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size)) {
+	if (!msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size) ||
+	    (lifetime && nla_put_u32(msg, EXTPAGER_A_OBJECT_ORPHAN_MS, lifetime))) {
 		nlmsg_free(msg);
 		err = -ENOMEM;
 	} else {

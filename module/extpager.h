@@ -31,6 +31,8 @@ extern bool unprivileged;
 extern unsigned int max_objects_per_user;
 extern unsigned long default_pager_max_pages;
 extern atomic_long_t default_pager_pages;
+extern unsigned int max_orphan_lifetime_ms;
+extern atomic_long_t orphan_pages_dropped;
 
 /* Every object's background work; drained before the module goes. */
 extern struct workqueue_struct *extpager_wq;
@@ -87,6 +89,13 @@ struct extpager_object {
 	bool notify_evict;		/* DATA_EVICTED for dropped clean pages */
 	bool destroyed;
 	bool dying;			/* being evicted: returns are final */
+	/*
+	 * Recoverable: its manager gone, the object pins itself (an inode
+	 * reference) and waits @orphan_lifetime_ms to be adopted.
+	 */
+	unsigned int orphan_lifetime_ms;	/* 0: not recoverable */
+	bool orphaned;			/* pinned, waiting for adoption */
+	struct delayed_work orphan_work;
 	unsigned int cluster;		/* pages per fault's request */
 	unsigned int nr_requests;	/* outstanding data requests */
 	unsigned int nr_returns;	/* returns waiting for RETURN_ACK */
@@ -178,7 +187,8 @@ int extpager_managers_init(void);
 void extpager_managers_exit(void);
 int extpager_default_pager_set(const struct genl_info *info);
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
-				    bool anonymous, bool quota);
+				    bool anonymous, bool quota,
+				    unsigned int orphan_lifetime_ms);
 bool extpager_object_managed_by(struct extpager_object *obj,
 				const struct genl_info *info);
 struct extpager_object *extpager_object_get(u32 id);
@@ -195,6 +205,7 @@ void extpager_object_init_requests(struct extpager_object *obj);
 void extpager_send_init(struct extpager_object *obj);
 void extpager_resend_now(struct extpager_object *obj);
 void extpager_fail_all(struct extpager_object *obj);
+void extpager_hold_requests(struct extpager_object *obj);
 void extpager_free_requests(struct extpager_object *obj);
 int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
 		   unsigned int nr, struct folio **folios,

@@ -182,12 +182,17 @@ static void extpager_resend(struct extpager_object *obj)
 	int err;
 
 	lockdep_assert_held(&obj->lock);
+	if (!obj->manager)
+		return;		/* an orphan's wait for adoption */
 	if (obj->init_unsent) {
 		err = extpager_notify(obj, EXTPAGER_CMD_INIT, NULL);
 		if (extpager_transient(err))
 			goto later;
 		obj->init_unsent = false;
 	}
+	/* An adopting manager hears of what waited once it is READY. */
+	if (!obj->ready)
+		return;
 	list_for_each_entry_safe(req, tmp, &obj->unsent, unsent_node) {
 		err = extpager_notify(obj, extpager_request_cmd(req), req);
 		if (extpager_transient(err))
@@ -211,7 +216,10 @@ static void extpager_resend_fn(struct work_struct *work)
 	mutex_unlock(&obj->lock);
 }
 
-/* The manager sent something: it reads its queue, try what waits now. */
+/*
+ * The manager sent something (it reads its queue), or became READY: try
+ * what waits now.
+ */
 void extpager_resend_now(struct extpager_object *obj)
 {
 	if (!list_empty_careful(&obj->unsent) || READ_ONCE(obj->init_unsent))
@@ -234,7 +242,8 @@ static int extpager_deliver(struct extpager_object *obj,
 {
 	int err = -EAGAIN;
 
-	if (!extpager_backlog(obj))
+	/* A recoverable orphan's requests wait for the adopting manager. */
+	if (!extpager_backlog(obj) && obj->manager)
 		err = extpager_notify(obj, extpager_request_cmd(req), req);
 	if (!extpager_transient(err))
 		return err;
@@ -277,9 +286,15 @@ void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
 			folio_unlock(folios[i]);
 }
 
+/* No manager, and none to wait for: an orphan nobody may recover. */
+static bool extpager_unmanaged(struct extpager_object *obj)
+{
+	return !READ_ONCE(obj->manager) && !READ_ONCE(obj->orphaned);
+}
+
 static bool extpager_may_ask(struct extpager_object *obj)
 {
-	return !READ_ONCE(obj->manager) ||
+	return extpager_unmanaged(obj) ||
 	       (READ_ONCE(obj->ready) &&
 		READ_ONCE(obj->nr_requests) < READ_ONCE(max_requests));
 }
@@ -306,11 +321,12 @@ static void extpager_ask(struct extpager_object *obj,
 
 	for (;;) {
 		mutex_lock(&obj->lock);
-		if (!obj->manager) {
+		if (extpager_unmanaged(obj)) {
 			err = -EIO;
 			goto unlock_fail;
 		}
-		if (obj->ready && obj->nr_requests < READ_ONCE(max_requests))
+		if (obj->manager && obj->ready &&
+		    obj->nr_requests < READ_ONCE(max_requests))
 			break;
 		mutex_unlock(&obj->lock);
 		left = wait_event_killable_timeout(obj->wait, extpager_may_ask(obj),
@@ -629,6 +645,33 @@ void extpager_fail_all(struct extpager_object *obj)
 	extpager_fail_list(obj, &failed, -EIO);
 }
 
+/*
+ * The manager of a recoverable object is gone: its data requests and
+ * unlocks wait, deadlines running, to be sent again to the manager that
+ * adopts it; its returns go to the default pager.
+ */
+void extpager_hold_requests(struct extpager_object *obj)
+{
+	struct extpager_request *req;
+	unsigned long id;
+	LIST_HEAD(returns);
+
+	mutex_lock(&obj->lock);
+	xa_for_each(&obj->requests, id, req) {
+		if (req->kind == EXTPAGER_REQ_RETURN) {
+			extpager_retire(obj, req);
+			list_add_tail(&req->deadline_node, &returns);
+		} else {
+			/* In the order they were made, sent or not. */
+			list_move_tail(&req->unsent_node, &obj->unsent);
+		}
+	}
+	obj->init_unsent = false;
+	wake_up_all(&obj->wait);
+	mutex_unlock(&obj->lock);
+	extpager_fail_list(obj, &returns, -ENOTCONN);
+}
+
 /* The object is being freed: no fault can be in flight any more. */
 void extpager_free_requests(struct extpager_object *obj)
 {
@@ -662,7 +705,7 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 		err = 0;	/* granted meanwhile */
 		goto unlock;
 	}
-	if (!obj->manager) {
+	if (extpager_unmanaged(obj)) {
 		err = -EIO;
 		goto unlock;
 	}

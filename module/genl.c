@@ -13,8 +13,9 @@
 #include <linux/err.h>
 
 /* EXTPAGER_CMD_OBJECT_CREATE - do */
-static const struct nla_policy extpager_object_create_nl_policy[EXTPAGER_A_OBJECT_SIZE + 1] = {
+static const struct nla_policy extpager_object_create_nl_policy[EXTPAGER_A_OBJECT_ORPHAN_MS + 1] = {
 	[EXTPAGER_A_OBJECT_SIZE] = { .type = NLA_UINT, },
+	[EXTPAGER_A_OBJECT_ORPHAN_MS] = { .type = NLA_U32, },
 };
 
 /* EXTPAGER_CMD_OBJECT_DESTROY - do */
@@ -104,7 +105,7 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.cmd		= EXTPAGER_CMD_OBJECT_CREATE,
 		.doit		= extpager_nl_object_create_doit,
 		.policy		= extpager_object_create_nl_policy,
-		.maxattr	= EXTPAGER_A_OBJECT_SIZE,
+		.maxattr	= EXTPAGER_A_OBJECT_ORPHAN_MS,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 	{

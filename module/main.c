@@ -65,6 +65,26 @@ MODULE_PARM_DESC(default_pager_max_pages,
 
 atomic_long_t default_pager_pages;
 
+unsigned int max_orphan_lifetime_ms = 300000;
+module_param(max_orphan_lifetime_ms, uint, 0644);
+MODULE_PARM_DESC(max_orphan_lifetime_ms,
+		 "Longest an object's orphan-ms may be: how long a recoverable orphan waits for adoption (default 300000)");
+
+atomic_long_t orphan_pages_dropped;
+
+static int orphan_pages_dropped_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(&orphan_pages_dropped));
+}
+
+static const struct kernel_param_ops orphan_pages_dropped_ops = {
+	.get	= orphan_pages_dropped_get,
+};
+
+module_param_cb(orphan_pages_dropped, &orphan_pages_dropped_ops, NULL, 0444);
+MODULE_PARM_DESC(orphan_pages_dropped,
+		 "Dirty pages dropped with recoverable objects nobody adopted in time (read-only)");
+
 static int default_pager_pages_get(char *buf, const struct kernel_param *kp)
 {
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(&default_pager_pages));

@@ -284,10 +284,15 @@ static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
 			      bool anonymous)
 {
 	bool admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	unsigned int orphan_lifetime_ms = 0;
 	struct file *file;
 	u64 size;
 	int err;
 
+	/* Only OBJECT_CREATE's policy has it: the anonymous one's is shorter. */
+	if (!anonymous && info->attrs[EXTPAGER_A_OBJECT_ORPHAN_MS])
+		orphan_lifetime_ms =
+			nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ORPHAN_MS]);
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_SIZE))
 		return -EINVAL;
 	size = nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_SIZE]);
@@ -299,7 +304,8 @@ static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
 	err = anonymous ? 0 : extpager_nl_may_manage(info, admin);
 	if (err)
 		return err;
-	file = extpager_object_create(info, size, anonymous, !admin);
+	file = extpager_object_create(info, size, anonymous, !admin,
+				      orphan_lifetime_ms);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	return extpager_nl_reply_file(info, file, false);
@@ -404,7 +410,8 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_MAPPINGS, atomic_read(&obj->mappings)) ||
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, READ_ONCE(obj->resident_limit)) ||
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_HELD, extpager_nr_held(obj)) ||
-	    nla_put_u8(skb, EXTPAGER_A_OBJECT_NOTIFY_EVICT, READ_ONCE(obj->notify_evict)))
+	    nla_put_u8(skb, EXTPAGER_A_OBJECT_NOTIFY_EVICT, READ_ONCE(obj->notify_evict)) ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ORPHAN_MS, obj->orphan_lifetime_ms))
 		goto cancel;
 	nest = nla_nest_start(skb, EXTPAGER_A_OBJECT_STATS);
 	if (!nest ||
@@ -515,6 +522,8 @@ int extpager_nl_ready_doit(struct sk_buff *skb, struct genl_info *info)
 	obj->ready = true;
 	wake_up_all(&obj->wait);
 	mutex_unlock(&obj->lock);
+	/* What waited for an adopting manager goes now. */
+	extpager_resend_now(obj);
 	extpager_limit_resident(obj);
 	extpager_manager_answers(obj);
 	return 0;

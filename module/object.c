@@ -38,6 +38,8 @@ static u32 extpager_next_id;
 static struct vfsmount *extpager_mnt;
 static struct kmem_cache *extpager_object_cachep;
 
+static void extpager_orphan_expired(struct work_struct *work);
+
 static struct inode *extpager_alloc_inode(struct super_block *sb)
 {
 	const size_t start = offsetofend(struct extpager_object, vfs_inode);
@@ -52,6 +54,7 @@ static struct inode *extpager_alloc_inode(struct super_block *sb)
 	INIT_LIST_HEAD(&obj->manager_node);
 	obj->may_cache = true;
 	obj->cluster = 1;
+	INIT_DELAYED_WORK(&obj->orphan_work, extpager_orphan_expired);
 	extpager_object_init_requests(obj);
 	extpager_pageout_init(obj);
 	return &obj->vfs_inode;
@@ -79,6 +82,23 @@ static void extpager_unbind(struct extpager_object *obj, u8 cmd)
 	mutex_unlock(&extpager_managers_lock);
 }
 
+/* Dirty pages in @obj's page cache: what an unmanaged eviction drops. */
+static unsigned long extpager_nr_dirty(struct extpager_object *obj)
+{
+	struct folio_batch fbatch;
+	unsigned long n = 0;
+	pgoff_t index = 0;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios_tag(obj->vfs_inode.i_mapping, &index, ULONG_MAX,
+				      PAGECACHE_TAG_DIRTY, &fbatch)) {
+		n += folio_batch_count(&fbatch);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+	return n;
+}
+
 /*
  * The last file descriptor and mapping are gone.  As in Mach, the dirty
  * pages go back to the manager and then TERMINATE, without waiting for it:
@@ -88,6 +108,7 @@ static void extpager_unbind(struct extpager_object *obj, u8 cmd)
 static void extpager_evict_inode(struct inode *inode)
 {
 	struct extpager_object *obj = EXTPAGER_OBJ(inode);
+	unsigned long lost;
 	bool managed;
 
 	if (obj->id) {
@@ -95,6 +116,9 @@ static void extpager_evict_inode(struct inode *inode)
 		obj->dying = true;		/* returns are final from now */
 		managed = obj->manager;
 		mutex_unlock(&obj->lock);
+		/* A recoverable orphan's own pin may be the last reference. */
+		if (current_work() != &obj->orphan_work.work)
+			cancel_delayed_work_sync(&obj->orphan_work);
 		cancel_delayed_work_sync(&obj->timeout_work);
 		cancel_delayed_work_sync(&obj->resend_work);
 		extpager_fail_all(obj);		/* returns in flight go again */
@@ -102,6 +126,14 @@ static void extpager_evict_inode(struct inode *inode)
 		flush_work(&obj->default_work);
 		cancel_work_sync(&obj->redeliver_work);
 		cancel_work_sync(&obj->shrink_work);
+		/* Recoverable, and nobody adopted it in time: never silent. */
+		if (!managed && obj->orphan_lifetime_ms) {
+			lost = extpager_nr_dirty(obj) + extpager_nr_held(obj);
+			atomic_long_add(lost, &orphan_pages_dropped);
+			if (lost)
+				pr_warn("object %u: dropping %lu dirty pages: no manager adopted it\n",
+					obj->id, lost);
+		}
 		/* Without a manager, nobody can see the pages again. */
 		if (managed) {
 			/* The default pager's pages too: they are the manager's. */
@@ -268,7 +300,8 @@ int extpager_default_pager_set(const struct genl_info *info)
  * against its creator's max_objects_per_user.
  */
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
-				    bool anonymous, bool quota)
+				    bool anonymous, bool quota,
+				    unsigned int orphan_lifetime_ms)
 {
 	struct extpager_manager *mgr = NULL;
 	struct extpager_object *obj;
@@ -281,6 +314,8 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 		return ERR_PTR(-ENOMEM);
 	obj = EXTPAGER_OBJ(inode);
 	obj->owner = current_euid();
+	obj->orphan_lifetime_ms = min(orphan_lifetime_ms,
+				      READ_ONCE(max_orphan_lifetime_ms));
 	inode->i_ino = get_next_ino();
 	inode->i_mode = S_IFREG | 0600;
 	inode->i_uid = current_fsuid();
@@ -370,6 +405,62 @@ bool extpager_object_managed_by(struct extpager_object *obj,
 }
 
 /*
+ * @obj's manager is gone.  If it is recoverable (and not going already),
+ * it pins itself and the module, and waits for a new manager: its faults
+ * wait, its returns go to the default pager.  Under extpager_managers_lock.
+ */
+static bool extpager_orphan_pin(struct extpager_object *obj)
+{
+	if (!obj->orphan_lifetime_ms || READ_ONCE(obj->destroyed) ||
+	    !igrab(&obj->vfs_inode))
+		return false;
+	__module_get(THIS_MODULE);
+	mutex_lock(&obj->lock);
+	obj->manager = NULL;
+	obj->ready = false;
+	obj->init_sent = false;
+	obj->orphaned = true;
+	mutex_unlock(&obj->lock);
+	extpager_hold_requests(obj);
+	/* On extpager_wq: the module's exit drains it after our module_put(). */
+	queue_delayed_work(extpager_wq, &obj->orphan_work,
+			   msecs_to_jiffies(obj->orphan_lifetime_ms));
+	return true;
+}
+
+/* Adopted, or its time is up: the orphan no longer pins itself. */
+static bool extpager_orphan_unpin(struct extpager_object *obj)
+{
+	bool pinned;
+
+	mutex_lock(&obj->lock);
+	pinned = obj->orphaned;
+	obj->orphaned = false;
+	mutex_unlock(&obj->lock);
+	return pinned;
+}
+
+/*
+ * Nobody adopted the orphan within its orphan_lifetime_ms: it is orphaned
+ * as any other object, its faults fail, and its pages go with its last
+ * reference, maybe the pin dropped here (extpager_evict_inode() counts them).
+ */
+static void extpager_orphan_expired(struct work_struct *work)
+{
+	struct extpager_object *obj = container_of(to_delayed_work(work),
+						   struct extpager_object,
+						   orphan_work);
+
+	if (!extpager_orphan_unpin(obj))
+		return;
+	pr_warn("object %u: no manager adopted it within %u ms\n", obj->id,
+		obj->orphan_lifetime_ms);
+	extpager_fail_all(obj);
+	iput(&obj->vfs_inode);
+	module_put(THIS_MODULE);
+}
+
+/*
  * A netlink socket is being released.  If it managed objects, they are
  * orphaned: faults that wait fail now, and so will later ones on pages not
  * in the cache; cached pages stay readable.  The socket still pins its
@@ -395,6 +486,8 @@ static int extpager_netlink_event(struct notifier_block *nb,
 			continue;
 		list_for_each_entry_safe(obj, next, &mgr->objects, manager_node) {
 			list_del_init(&obj->manager_node);
+			if (extpager_orphan_pin(obj))
+				continue;
 			mutex_lock(&obj->lock);
 			obj->manager = NULL;
 			mutex_unlock(&obj->lock);
@@ -502,6 +595,12 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 	mutex_unlock(&obj->lock);
 	extpager_bind(obj, mgr);
 	mutex_unlock(&extpager_managers_lock);
+	/* @file holds the object now, and the module. */
+	if (extpager_orphan_unpin(obj)) {
+		cancel_delayed_work(&obj->orphan_work);
+		iput(&obj->vfs_inode);
+		module_put(THIS_MODULE);
+	}
 	return file;
 }
 

@@ -117,7 +117,9 @@ static const struct pager_ops sh_evict_ops = {
  * A manager in a process of its own, to stop or kill: it creates an object
  * of @s->size bytes, passes its fd and id back, and serves it.
  */
-static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
+/* As spawn_manager(), its objects kept @lifetime_ms after it dies. */
+static pid_t spawn_recoverable_manager(struct shstore *s, int *fd, uint32_t *id,
+				       unsigned int lifetime_ms)
 {
 	struct pager_attr attr = { .cluster = 16 };
 	int sv[2];
@@ -132,8 +134,10 @@ static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
 		uint32_t myid;
 
 		close(sv[0]);
-		if (pager_conn_open(&conn) ||
-		    pager_create(conn, s->size, &sh_ops, &attr, s, &pager))
+		if (pager_conn_open(&conn))
+			_exit(2);
+		pager_conn_set_orphan_lifetime(conn, lifetime_ms);
+		if (pager_create(conn, s->size, &sh_ops, &attr, s, &pager))
 			_exit(2);
 		myid = pager_id(pager);
 		if (pager_send_fd(sv[1], pager_fd(pager), NULL, 0) ||
@@ -152,6 +156,11 @@ static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
 	return pid;
 }
 
+static pid_t spawn_manager(struct shstore *s, int *fd, uint32_t *id)
+{
+	return spawn_recoverable_manager(s, fd, id, 0);
+}
+
 /* Wait up to @secs for the default pager to hold nothing. */
 static long wait_default_pager_empty(int secs)
 {
@@ -165,6 +174,21 @@ static long wait_default_pager_empty(int secs)
 		usleep(100 * 1000);
 	}
 	return held;
+}
+
+struct fault_wait {
+	char *addr;
+	int sigbus;
+	atomic_int done;
+};
+
+static void *fault_waiter(void *arg)
+{
+	struct fault_wait *w = arg;
+
+	w->sigbus = touch(w->addr, false, NULL);
+	atomic_store(&w->done, 1);
+	return NULL;
 }
 
 static long sysctl_get(const char *name)
@@ -428,6 +452,141 @@ TEST_F_TIMEOUT(po, a_killed_manager_s_object_is_adopted_with_every_dirty_page, 1
 	close(pager_fd(pager));
 	pthread_join(server, NULL);
 	pager_conn_close(conn);
+}
+
+/* A new manager adopts @id and serves it from @s in a thread. */
+static int adopt_and_serve(uint32_t id, struct shstore *s, struct pager_conn **conn,
+			   struct pager **pager, pthread_t *server)
+{
+	int err = pager_conn_open(conn);
+
+	if (!err)
+		err = pager_adopt(*conn, id, &sh_ops, NULL, s, pager);
+	if (!err)
+		err = -pthread_create(server, NULL, serve_thread, *conn);
+	return err;
+}
+
+/*
+ * A recoverable object's manager is SIGKILLed; the client then writes and
+ * goes away.  The object outlives both, and a new manager adopts it and is
+ * returned every byte the client wrote.
+ */
+TEST_F_TIMEOUT(po, a_recoverable_orphan_keeps_every_byte_after_its_last_client, 120)
+{
+	const size_t size = 1 << 20;
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct shstore *s;
+	pthread_t server;
+	uint32_t id;
+	int fd;
+	pid_t mgr;
+	char *p;
+
+	s = shstore_new(size, 40);
+	ASSERT_NE(NULL, s);
+	mgr = spawn_recoverable_manager(s, &fd, &id, 60000);
+	ASSERT_LT(0, mgr);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, 40, 0, size));
+	ASSERT_EQ(0, kill(mgr, SIGKILL));
+	waitpid(mgr, NULL, 0);
+
+	/* The client writes every (cached) page and goes, orphan and all. */
+	fill_pattern(p, 41, 0, size);
+	munmap(p, size);
+	close(fd);
+
+	ASSERT_EQ(0, adopt_and_serve(id, s, &conn, &pager, &server))
+		TH_LOG("%s", pager_conn_error());
+	EXPECT_EQ(0, fsync(pager_fd(pager)));
+	EXPECT_TRUE(check_pattern(s->data, 41, 0, size));
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+}
+
+/*
+ * A fault on a missing page of a recoverable orphan waits for the manager
+ * that adopts it, and gets its data, not SIGBUS.
+ */
+TEST_F_TIMEOUT(po, a_fault_on_a_recoverable_orphan_waits_for_its_adopter, 120)
+{
+	const size_t size = 1 << 20;
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct shstore *s;
+	struct fault_wait w = {};
+	pthread_t server, t;
+	uint32_t id;
+	int fd;
+	pid_t mgr;
+	char *p;
+
+	catch_sigbus();
+	s = shstore_new(size, 42);
+	ASSERT_NE(NULL, s);
+	mgr = spawn_recoverable_manager(s, &fd, &id, 60000);
+	ASSERT_LT(0, mgr);
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, 42, 0, PAGE));
+	ASSERT_EQ(0, kill(mgr, SIGKILL));
+	waitpid(mgr, NULL, 0);
+
+	w.addr = p + 100 * PAGE;
+	ASSERT_EQ(0, pthread_create(&t, NULL, fault_waiter, &w));
+	usleep(500 * 1000);
+	EXPECT_EQ(0, atomic_load(&w.done));
+
+	ASSERT_EQ(0, adopt_and_serve(id, s, &conn, &pager, &server))
+		TH_LOG("%s", pager_conn_error());
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, w.sigbus);
+	EXPECT_TRUE(check_pattern(p + 100 * PAGE, 42, 100 * PAGE, PAGE));
+	munmap(p, size);
+	close(fd);
+	close(pager_fd(pager));
+	pthread_join(server, NULL);
+	pager_conn_close(conn);
+}
+
+/*
+ * Nobody adopts a recoverable orphan within its lifetime: it goes with its
+ * dirty pages, and the module counts them (orphan_pages_dropped).
+ */
+TEST_F_TIMEOUT(po, an_orphan_nobody_adopts_in_time_is_dropped_and_counted, 120)
+{
+	const size_t size = 64 * 4096;
+	long before = param_get("orphan_pages_dropped"), after = before;
+	struct shstore *s;
+	uint32_t id;
+	int fd, i;
+	pid_t mgr;
+	char *p;
+
+	ASSERT_LE(0, before);
+	s = shstore_new(size, 43);
+	ASSERT_NE(NULL, s);
+	mgr = spawn_recoverable_manager(s, &fd, &id, 500);
+	ASSERT_LT(0, mgr);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, 43, 0, size));
+	ASSERT_EQ(0, kill(mgr, SIGKILL));
+	waitpid(mgr, NULL, 0);
+	fill_pattern(p, 44, 0, size);
+	munmap(p, size);
+	close(fd);
+	for (i = 0; i < 100 && after == before; i++) {
+		usleep(100 * 1000);
+		after = param_get("orphan_pages_dropped");
+	}
+	EXPECT_EQ(size / PAGE, after - before);
+	EXPECT_EQ(-ENOENT, adopt_elsewhere(id, s));
+	EXPECT_TRUE(check_pattern(s->data, 43, 0, size));	/* never returned */
 }
 
 FIXTURE(lock) {

@@ -241,11 +241,13 @@ void extpager_note_eviction(struct extpager_object *obj, pgoff_t index);
 void extpager_forget_held(struct extpager_object *obj, struct folio *folio);
 
 /* netlink.c */
+void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
+			pgoff_t index, unsigned int nr, u32 id);
+
+/* notify.c */
 int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req);
 int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 				   pgoff_t first, pgoff_t last, int error);
-void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
-			pgoff_t index, unsigned int nr, u32 id);
 
 #endif /* _EXTPAGER_H */

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The messages the kernel sends a manager.  They are apart from the
+ * handlers of the managers' messages (netlink.c) because the fault path,
+ * writeback, pageout and the objects all have something to tell a manager:
+ * this file sits below all of them and calls none of them.
+ */
+
+#include <linux/mm.h>
+#include <net/genetlink.h>
+
+#include "extpager.h"
+#include "genl.h"
+
+/*
+ * DATA_RETURN's data, the last attribute: @req's pages themselves, not a
+ * copy.  They stay in writeback until the manager acknowledges them, and
+ * the message holds a reference on each until it is read or dropped.  A
+ * page written to meanwhile (no stable pages here) is dirty again and goes
+ * back once more, as with any disk.
+ */
+static void extpager_attach_run(struct sk_buff *skb,
+				const struct extpager_request *req)
+{
+	struct nlattr *attr = skb_put(skb, NLA_HDRLEN);
+	unsigned int i;
+
+	BUILD_BUG_ON(EXTPAGER_RETURN_PAGES > MAX_SKB_FRAGS);
+	BUILD_BUG_ON(NLA_HDRLEN + EXTPAGER_RETURN_PAGES * PAGE_SIZE > U16_MAX);
+	attr->nla_type = EXTPAGER_A_OBJECT_DATA;
+	attr->nla_len = NLA_HDRLEN + req->nr * PAGE_SIZE;
+	for (i = 0; i < req->nr; i++) {
+		folio_get(req->folios[i]);
+		skb_add_rx_frag(skb, i, folio_page(req->folios[i], 0), 0,
+				PAGE_SIZE, PAGE_SIZE);
+	}
+	nlmsg_hdr(skb)->nlmsg_len = skb->len;
+}
+
+/* Send @cmd about @obj, and about @req if non-NULL, to its manager. */
+int extpager_notify(struct extpager_object *obj, u8 cmd,
+		    const struct extpager_request *req)
+{
+	size_t size = 6 * nla_total_size(sizeof(u64));
+	struct sk_buff *skb;
+	void *hdr;
+
+	lockdep_assert_held(&obj->lock);
+	if (!obj->manager)
+		return -ENOTCONN;
+	if (cmd == EXTPAGER_CMD_DATA_RETURN)
+		size += NLA_HDRLEN;
+	/* Returns are sent by writeback: no I/O to find the memory. */
+	skb = genlmsg_new(size, GFP_NOIO | __GFP_NOWARN);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &extpager_nl_family, 0, cmd);
+	if (!hdr || nla_put_u32(skb, EXTPAGER_A_OBJECT_ID, obj->id))
+		goto too_big;
+	if (cmd == EXTPAGER_CMD_INIT &&
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode)))
+		goto too_big;
+	/* DATA_EVICTED names a run, and asks nothing. */
+	if (req && cmd != EXTPAGER_CMD_DATA_EVICTED &&
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_REQUEST_ID, req->id))
+		goto too_big;
+	if (req &&
+	    (nla_put_uint(skb, EXTPAGER_A_OBJECT_OFFSET, (u64)req->index << PAGE_SHIFT) ||
+	     nla_put_uint(skb, EXTPAGER_A_OBJECT_LENGTH, (u64)req->nr << PAGE_SHIFT)))
+		goto too_big;
+	if (cmd == EXTPAGER_CMD_DATA_REQUEST &&
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ACCESS,
+			req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ))
+		goto too_big;
+	if (req && req->clean &&
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_RETURN_FLAGS, EXTPAGER_RETURN_FLAGS_CLEAN))
+		goto too_big;
+	genlmsg_end(skb, hdr);
+	if (cmd == EXTPAGER_CMD_DATA_RETURN)
+		extpager_attach_run(skb, req);
+	return genlmsg_unicast(obj->net, skb, obj->portid);
+
+too_big:
+	nlmsg_free(skb);
+	return -EMSGSIZE;
+}
+
+/* LOCK_COMPLETED: lock request @cookie over pages [first, last] is done. */
+int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
+				   pgoff_t first, pgoff_t last, int error)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	lockdep_assert_held(&obj->lock);
+	if (!obj->manager)
+		return -ENOTCONN;
+	skb = genlmsg_new(5 * nla_total_size(sizeof(u64)), GFP_KERNEL);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &extpager_nl_family, 0,
+			  EXTPAGER_CMD_LOCK_COMPLETED);
+	if (!hdr ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ID, obj->id) ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_REQUEST_ID, cookie) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_OFFSET, (u64)first << PAGE_SHIFT) ||
+	    nla_put_uint(skb, EXTPAGER_A_OBJECT_LENGTH, (u64)(last - first + 1) << PAGE_SHIFT) ||
+	    (error && nla_put_u32(skb, EXTPAGER_A_OBJECT_ERROR, -error))) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return genlmsg_unicast(obj->net, skb, obj->portid);
+}

@@ -115,7 +115,7 @@ struct extpager_object {
 	unsigned long resident_limit;	/* pages, 0 for none */
 
 	/*
-	 * The default pager (pageout.c): a shmem file holding the pages whose
+	 * The default pager (store.c): a shmem file holding the pages whose
 	 * return failed.  A page is in @held while @store has its data; the
 	 * folio lock, or writeback, of the page's page-cache folio orders
 	 * changes to that.
@@ -179,6 +179,10 @@ struct extpager_request {
 	struct folio *folios[];
 };
 
+/* netlink.c */
+void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
+			pgoff_t index, unsigned int nr, u32 id);
+
 /* object.c */
 extern struct xarray extpager_objects;
 int extpager_fs_init(void);
@@ -222,27 +226,27 @@ unsigned long extpager_timeout(void);
 /* pageout.c */
 void extpager_pageout_init(struct extpager_object *obj);
 void extpager_pageout_exit(struct extpager_object *obj);
-void extpager_to_default(struct extpager_object *obj,
-			 struct extpager_request *req);
-int extpager_unhold(struct extpager_object *obj, struct folio *folio);
-int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
-			     pgoff_t last);
-void extpager_discard_held(struct extpager_object *obj);
-bool extpager_held_in(struct extpager_object *obj, pgoff_t first, pgoff_t last);
-int extpager_return_range(struct extpager_object *obj, pgoff_t first,
-			  pgoff_t last);
-unsigned long extpager_nr_held(struct extpager_object *obj);
-void extpager_manager_answers(struct extpager_object *obj);
 int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first,
 			  pgoff_t last, u32 should_return, u32 flags,
 			  struct netlink_ext_ack *extack);
 void extpager_limit_resident(struct extpager_object *obj);
 void extpager_note_eviction(struct extpager_object *obj, pgoff_t index);
-void extpager_forget_held(struct extpager_object *obj, struct folio *folio);
 
-/* netlink.c */
-void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
-			pgoff_t index, unsigned int nr, u32 id);
+/* store.c */
+void extpager_store_init(struct extpager_object *obj);
+void extpager_store_exit(struct extpager_object *obj);
+void extpager_discard_held(struct extpager_object *obj);
+void extpager_forget_held(struct extpager_object *obj, struct folio *folio);
+void extpager_to_default(struct extpager_object *obj,
+			 struct extpager_request *req);
+int extpager_unhold(struct extpager_object *obj, struct folio *folio);
+int extpager_redeliver_range(struct extpager_object *obj, pgoff_t first,
+			     pgoff_t last);
+int extpager_return_range(struct extpager_object *obj, pgoff_t first,
+			  pgoff_t last);
+bool extpager_held_in(struct extpager_object *obj, pgoff_t first, pgoff_t last);
+unsigned long extpager_nr_held(struct extpager_object *obj);
+void extpager_manager_answers(struct extpager_object *obj);
 
 /* notify.c */
 int extpager_notify(struct extpager_object *obj, u8 cmd,

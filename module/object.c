@@ -57,6 +57,7 @@ static struct inode *extpager_alloc_inode(struct super_block *sb)
 	INIT_DELAYED_WORK(&obj->orphan_work, extpager_orphan_expired);
 	extpager_object_init_requests(obj);
 	extpager_pageout_init(obj);
+	extpager_store_init(obj);
 	return &obj->vfs_inode;
 }
 
@@ -147,6 +148,7 @@ static void extpager_evict_inode(struct inode *inode)
 		return;
 
 	extpager_pageout_exit(obj);
+	extpager_store_exit(obj);
 	extpager_unbind(obj, EXTPAGER_CMD_TERMINATE);
 	extpager_free_requests(obj);
 	xa_erase(&extpager_objects, obj->id);

@@ -205,23 +205,9 @@ void extpager_object_adopted(struct extpager_object *obj);
 /* fault.c */
 extern const struct vm_operations_struct extpager_vm_ops;
 extern const struct address_space_operations extpager_aops;
-void extpager_object_init_requests(struct extpager_object *obj);
-void extpager_send_init(struct extpager_object *obj);
-void extpager_resend_now(struct extpager_object *obj);
-void extpager_fail_all(struct extpager_object *obj);
-void extpager_hold_requests(struct extpager_object *obj);
-void extpager_free_requests(struct extpager_object *obj);
-int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
-		   unsigned int nr, struct folio **folios,
-		   struct netlink_ext_ack *extack);
-int extpager_unclaim(struct extpager_object *obj, u32 id, pgoff_t index,
-		     unsigned int nr, struct folio **folios);
-void extpager_claim_done(struct extpager_object *obj, u32 id);
-void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
-			  pgoff_t index, unsigned int nr, int err);
+void extpager_free_sigbus(struct extpager_object *obj);
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
 int extpager_return_ack(struct extpager_object *obj, u32 id, int error);
-unsigned long extpager_timeout(void);
 
 /* pageout.c */
 void extpager_pageout_init(struct extpager_object *obj);
@@ -231,6 +217,54 @@ int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first
 			  struct netlink_ext_ack *extack);
 void extpager_limit_resident(struct extpager_object *obj);
 void extpager_note_eviction(struct extpager_object *obj, pgoff_t index);
+
+/* request.c */
+
+/*
+ * A fault in flight, registered in obj->faults while it runs, so that an
+ * error on its page reaches it (see fault.c).
+ */
+struct extpager_fault {
+	struct list_head node;
+	struct task_struct *task;
+	pgoff_t index;
+	bool write;
+	int error;
+};
+
+unsigned long extpager_timeout(void);
+void extpager_object_init_requests(struct extpager_object *obj);
+struct extpager_request *
+extpager_request_alloc(enum extpager_request_kind kind, pgoff_t index,
+		       unsigned int nr, gfp_t gfp);
+struct extpager_fault *extpager_current_fault(struct extpager_object *obj);
+void extpager_register_fault(struct extpager_object *obj,
+			     struct extpager_fault *f);
+void extpager_unregister_fault(struct extpager_object *obj,
+			       struct extpager_fault *f);
+int extpager_fault_error(struct extpager_object *obj, pgoff_t index);
+void extpager_retire(struct extpager_object *obj,
+		     struct extpager_request *req);
+void extpager_set_deadline(struct extpager_object *obj,
+			   struct extpager_request *req,
+			   unsigned long timeout);
+void extpager_return_failed(struct extpager_object *obj,
+			    struct extpager_request *req, int err);
+void extpager_resend_now(struct extpager_object *obj);
+int extpager_deliver(struct extpager_object *obj,
+		     struct extpager_request *req);
+void extpager_send_init(struct extpager_object *obj);
+void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
+			  pgoff_t index, unsigned int nr, int err);
+int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
+		   unsigned int nr, struct folio **folios,
+		   struct netlink_ext_ack *extack);
+int extpager_unclaim(struct extpager_object *obj, u32 id, pgoff_t index,
+		     unsigned int nr, struct folio **folios);
+void extpager_claim_done(struct extpager_object *obj, u32 id);
+void extpager_fail_all(struct extpager_object *obj);
+void extpager_hold_requests(struct extpager_object *obj);
+void extpager_free_requests(struct extpager_object *obj);
 
 /* store.c */
 void extpager_store_init(struct extpager_object *obj);

@@ -150,6 +150,7 @@ static void extpager_evict_inode(struct inode *inode)
 	extpager_pageout_exit(obj);
 	extpager_store_exit(obj);
 	extpager_unbind(obj, EXTPAGER_CMD_TERMINATE);
+	extpager_free_sigbus(obj);
 	extpager_free_requests(obj);
 	xa_erase(&extpager_objects, obj->id);
 }

@@ -21,6 +21,7 @@
 struct genl_info;
 struct net;
 struct netlink_ext_ack;
+struct writeback_control;
 
 /* Module parameters, documented in Documentation/extpager.rst. */
 extern unsigned int request_timeout_ms;
@@ -207,7 +208,6 @@ extern const struct vm_operations_struct extpager_vm_ops;
 extern const struct address_space_operations extpager_aops;
 void extpager_free_sigbus(struct extpager_object *obj);
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
-int extpager_return_ack(struct extpager_object *obj, u32 id, int error);
 
 /* pageout.c */
 void extpager_pageout_init(struct extpager_object *obj);
@@ -217,6 +217,11 @@ int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first
 			  struct netlink_ext_ack *extack);
 void extpager_limit_resident(struct extpager_object *obj);
 void extpager_note_eviction(struct extpager_object *obj, pgoff_t index);
+
+/* writeback.c */
+int extpager_writepages(struct address_space *mapping,
+			struct writeback_control *wbc);
+int extpager_return_ack(struct extpager_object *obj, u32 id, int error);
 
 /* request.c */
 

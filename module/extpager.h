@@ -21,6 +21,7 @@
 struct genl_info;
 struct net;
 struct netlink_ext_ack;
+struct nlattr;
 struct writeback_control;
 
 /* Module parameters, documented in Documentation/extpager.rst. */
@@ -180,10 +181,6 @@ struct extpager_request {
 	struct folio *folios[];
 };
 
-/* netlink.c */
-void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
-			pgoff_t index, unsigned int nr, u32 id);
-
 /* object.c */
 extern struct xarray extpager_objects;
 int extpager_fs_init(void);
@@ -206,6 +203,27 @@ void extpager_object_adopted(struct extpager_object *obj);
 /* fault.c */
 extern const struct vm_operations_struct extpager_vm_ops;
 extern const struct address_space_operations extpager_aops;
+
+/*
+ * A supply's pages: inline attributes, taken in order, or a user address,
+ * page n at @uaddr + n pages.
+ */
+struct extpager_source {
+	struct genl_info *info;
+	struct nlattr *attr;	/* the current inline page, or NULL */
+	int rem;
+	const u8 __user *uaddr;
+};
+
+int extpager_supply_request(struct extpager_object *obj, u32 id,
+			    pgoff_t index, unsigned int nr,
+			    struct extpager_source *src, u32 flags,
+			    struct netlink_ext_ack *extack);
+int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
+		      unsigned int nr, struct extpager_source *src,
+		      u32 flags, unsigned int *skipped);
+void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
+			pgoff_t index, unsigned int nr, u32 id);
 void extpager_free_sigbus(struct extpager_object *obj);
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
 

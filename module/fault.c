@@ -17,10 +17,13 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <net/genetlink.h>
 
 #include "extpager.h"
 #include "genl.h"
@@ -201,6 +204,221 @@ static int extpager_read_folio(struct file *file, struct folio *folio)
 	req->folios[0] = folio;
 	extpager_ask(obj, req);
 	return 0;
+}
+
+/*
+ * Copy one page of a supply into @folio, from an inline attribute or from
+ * the sender's memory.  With @atomic, page faults are disabled (the caller
+ * holds folio locks, and the source may be a mapping of this very object):
+ * the caller faults the source in first.
+ */
+static int extpager_copy_page(struct folio *folio, const struct nlattr *attr,
+			      const void __user *uaddr, bool atomic)
+{
+	void *dst = kmap_local_folio(folio, 0);
+	unsigned long left = 0;
+
+	if (attr) {
+		memcpy(dst, nla_data(attr), PAGE_SIZE);
+	} else if (atomic) {
+		pagefault_disable();
+		left = __copy_from_user_inatomic(dst, uaddr, PAGE_SIZE);
+		pagefault_enable();
+	} else {
+		left = copy_from_user(dst, uaddr, PAGE_SIZE);
+	}
+	kunmap_local(dst);
+	flush_dcache_folio(folio);
+	return left ? -EFAULT : 0;
+}
+
+/*
+ * @folio, locked, is filled: make it uptodate with the supply's flags.  A
+ * precious page is dirty at once, so that it is returned before it can be
+ * dropped, and its return says it is clean.
+ */
+static void extpager_supplied(struct extpager_object *obj, struct folio *folio,
+			      u32 flags)
+{
+	if (flags & EXTPAGER_SUPPLY_FLAGS_READONLY)
+		folio_set_checked(folio);
+	/* Private: reclaim asks ->release_folio() before it drops the page. */
+	if (READ_ONCE(obj->notify_evict) && !folio_test_private(folio))
+		folio_attach_private(folio, obj);
+	folio_mark_uptodate(folio);
+	if ((flags & EXTPAGER_SUPPLY_FLAGS_PRECIOUS) &&
+	    !xa_is_err(xa_store(&obj->clean, folio->index, xa_mk_value(1),
+				GFP_KERNEL)))
+		folio_mark_dirty(folio);
+	folio_unlock(folio);
+}
+
+static const struct nlattr *extpager_next_inline(struct extpager_source *src)
+{
+	struct nlattr *attr;
+
+	if (!src->attr) {
+		src->attr = genlmsg_data(src->info->genlhdr);
+		src->rem = genlmsg_len(src->info->genlhdr);
+	} else {
+		src->attr = nla_next(src->attr, &src->rem);
+	}
+	for (attr = src->attr; nla_ok(attr, src->rem); attr = nla_next(attr, &src->rem))
+		if (nla_type(attr) == EXTPAGER_A_OBJECT_DATA)
+			return src->attr = attr;
+	return NULL;
+}
+
+/* Page @n of the source into @folio; inline pages are taken in order. */
+static int extpager_copy_nth(struct extpager_source *src, unsigned int n,
+			     struct folio *folio, bool atomic)
+{
+	if (src->uaddr)
+		return extpager_copy_page(folio, NULL, src->uaddr + ((size_t)n << PAGE_SHIFT),
+					  atomic);
+	return extpager_copy_page(folio, extpager_next_inline(src), NULL, atomic);
+}
+
+/*
+ * Answer request @id with the supply's pages; see extpager_claim().  The
+ * source was faulted in, but a page of it may have been reclaimed, swapped
+ * out or migrated since, and the copy into the locked folios runs with page
+ * faults disabled: no fault may wait for a folio lock held here.  When it
+ * fails, as userfaultfd's UFFDIO_COPY does, give the pages back to the
+ * request, copy that source page with faults enabled into a page of our
+ * own, and claim the rest again.  A source that has really gone (unmapped
+ * meanwhile) leaves what is not yet supplied pending.
+ */
+int extpager_supply_request(struct extpager_object *obj, u32 id,
+			    pgoff_t index, unsigned int nr,
+			    struct extpager_source *src, u32 flags,
+			    struct netlink_ext_ack *extack)
+{
+	unsigned int done = 0, bounced = UINT_MAX, i;
+	struct folio *bounce = NULL;
+	struct folio **folios;
+	int err;
+
+	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	for (;;) {
+		err = extpager_claim(obj, id, index + done, nr - done, folios, extack);
+		if (err)
+			break;
+		for (i = 0; done < nr; i++, done++) {
+			if (done == bounced) {
+				copy_highpage(folio_page(folios[i], 0), folio_page(bounce, 0));
+				flush_dcache_folio(folios[i]);
+			} else if (extpager_copy_nth(src, done, folios[i], true)) {
+				break;
+			}
+			extpager_supplied(obj, folios[i], flags);
+		}
+		if (done == nr)
+			break;
+		if (extpager_unclaim(obj, id, index + done, nr - done, folios + i)) {
+			/* Timed out, or failed with the object, meanwhile. */
+			err = -ETIMEDOUT;
+			atomic_long_add(nr - done, &obj->stats.errors);
+			extpager_fail_folios(obj, folios + i, index + done, nr - done, err);
+			break;
+		}
+		if (!bounce)
+			bounce = folio_alloc(GFP_KERNEL, 0);
+		err = -ENOMEM;
+		if (!bounce)
+			break;
+		err = extpager_copy_nth(src, done, bounce, false);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "data-addr became unreadable during the supply");
+			break;
+		}
+		bounced = done;
+	}
+	if (bounce)
+		folio_put(bounce);
+	extpager_claim_done(obj, id);
+	atomic_long_add(done, &obj->stats.supplies);
+	trace_extpager_supply(obj->id, id, index, done, 0);
+	kfree(folios);
+	return err;
+}
+
+/* An unsolicited supply: prefetch, leaving cached pages alone. */
+int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
+		      unsigned int nr, struct extpager_source *src,
+		      u32 flags, unsigned int *skipped)
+{
+	struct inode *inode = &obj->vfs_inode;
+	struct address_space *mapping = inode->i_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping);
+	unsigned int i, supplied = 0;
+	struct folio *folio;
+	int err = 0;
+
+	for (i = 0; i < nr; i++) {
+		folio = filemap_get_folio(mapping, index + i);
+		if (!IS_ERR(folio)) {
+			folio_put(folio);
+			if (!src->uaddr)
+				extpager_next_inline(src);
+			(*skipped)++;
+			continue;
+		}
+		folio = filemap_alloc_folio(gfp, 0);
+		if (!folio) {
+			err = -ENOMEM;
+			break;
+		}
+		err = extpager_copy_nth(src, i, folio, false);
+		if (err) {
+			folio_put(folio);
+			break;
+		}
+		/* Against truncation by OBJECT_DESTROY. */
+		filemap_invalidate_lock_shared(mapping);
+		if (index + i < DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE))
+			err = filemap_add_folio(mapping, folio, index + i, gfp);
+		else
+			err = -EEXIST;
+		filemap_invalidate_unlock_shared(mapping);
+		if (!err && extpager_unhold(obj, folio)) {
+			/* The default pager's copy is newer than the manager's. */
+			folio_unlock(folio);
+			(*skipped)++;
+		} else if (!err) {
+			extpager_supplied(obj, folio, flags);
+			supplied++;
+		} else if (err == -EEXIST) {
+			(*skipped)++;
+			err = 0;
+		}
+		folio_put(folio);
+		if (err)
+			break;
+	}
+	atomic_long_add(supplied, &obj->stats.supplies);
+	trace_extpager_supply(obj->id, 0, index, supplied, 0);
+	return err;
+}
+
+/*
+ * Fill @folios, locked, pages [index, index + nr) of request @id, with
+ * zeros: the manager has no data for them (or, for an object of the
+ * kernel's default pager, nobody ever wrote them).
+ */
+void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
+			pgoff_t index, unsigned int nr, u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		folio_zero_range(folios[i], 0, PAGE_SIZE);
+		extpager_supplied(obj, folios[i], 0);
+	}
+	atomic_long_add(nr, &obj->stats.zero_fills);
+	trace_extpager_zero_fill(obj->id, id, index, nr, 0);
 }
 
 /*

@@ -145,6 +145,12 @@ static inline struct extpager_object *EXTPAGER_OBJ(struct inode *inode)
 	return container_of(inode, struct extpager_object, vfs_inode);
 }
 
+/* Drops the reference extpager_object_get() or ihold() took. */
+static inline void extpager_object_put(struct extpager_object *obj)
+{
+	iput(&obj->vfs_inode);
+}
+
 enum extpager_request_kind {
 	EXTPAGER_REQ_DATA,		/* DATA_REQUEST: pages to supply */
 	EXTPAGER_REQ_UNLOCK,		/* DATA_UNLOCK: write access to grant */
@@ -194,7 +200,6 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 bool extpager_object_managed_by(struct extpager_object *obj,
 				const struct genl_info *info);
 struct extpager_object *extpager_object_get(u32 id);
-void extpager_object_put(struct extpager_object *obj);
 void extpager_object_destroy(struct extpager_object *obj);
 struct file *extpager_object_adopt(struct extpager_object *obj,
 				   const struct genl_info *info);

@@ -389,11 +389,6 @@ struct extpager_object *extpager_object_get(u32 id)
 	return inode ? obj : NULL;
 }
 
-void extpager_object_put(struct extpager_object *obj)
-{
-	iput(&obj->vfs_inode);
-}
-
 /* Whether the socket that sent @info manages @obj. */
 bool extpager_object_managed_by(struct extpager_object *obj,
 				const struct genl_info *info)

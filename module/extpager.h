@@ -24,21 +24,6 @@ struct netlink_ext_ack;
 struct nlattr;
 struct writeback_control;
 
-/* Module parameters, documented in Documentation/extpager.rst. */
-extern unsigned int request_timeout_ms;
-extern unsigned int return_timeout_ms;
-extern unsigned int max_requests;
-extern unsigned int max_returns;
-extern bool unprivileged;
-extern unsigned int max_objects_per_user;
-extern unsigned long default_pager_max_pages;
-extern atomic_long_t default_pager_pages;
-extern unsigned int max_orphan_lifetime_ms;
-extern atomic_long_t orphan_pages_dropped;
-
-/* Every object's background work; drained before the module goes. */
-extern struct workqueue_struct *extpager_wq;
-
 /*
  * A manager: the generic netlink socket, named by netns and port id, that
  * created objects.  It goes when the socket is released (NETLINK_URELEASE).
@@ -186,6 +171,23 @@ struct extpager_request {
 	unsigned int waiters;		/* unlock: faults waiting for it */
 	struct folio *folios[];
 };
+
+/* main.c */
+
+/* Module parameters, documented in Documentation/extpager.rst. */
+extern unsigned int request_timeout_ms;
+extern unsigned int return_timeout_ms;
+extern unsigned int max_requests;
+extern unsigned int max_returns;
+extern bool unprivileged;
+extern unsigned int max_objects_per_user;
+extern unsigned long default_pager_max_pages;
+extern atomic_long_t default_pager_pages;
+extern unsigned int max_orphan_lifetime_ms;
+extern atomic_long_t orphan_pages_dropped;
+
+/* Every object's background work; drained before the module goes. */
+extern struct workqueue_struct *extpager_wq;
 
 /* object.c */
 extern struct xarray extpager_objects;

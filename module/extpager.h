@@ -1,12 +1,40 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * extpager's internal interfaces.
+ * extpager's internal interfaces, grouped by the file that defines them.
+ * Each file calls only the files below it: main, netlink (the messages
+ * received), object, fault, pageout, writeback, request (the registry of
+ * requests, whatever carries them), store (the kernel's default pager),
+ * notify (the messages sent).
  *
- * Locking, outermost first:
- *   extpager_managers_lock (mutex)  a manager's list of objects
+ * Locks, outermost first:
+ *   mmap_lock or the VMA lock       faults and ->page_mkwrite
+ *   the mapping's invalidate lock   readahead and read_folio (shared),
+ *                                   OBJECT_DESTROY's truncation (exclusive)
+ *   folio locks                     a data request holds those of its pages
+ *                                   until they are answered or failed
+ *   extpager_managers_lock (mutex)  the managers, their lists of objects,
+ *                                   obj->manager (with obj->lock)
  *   extpager_object.lock (mutex)    everything else in the object
- * Neither is held while copying from userspace or waiting for a folio lock:
- * a manager's copy may fault on an extpager mapping.
+ * Writeback is waited for under a folio lock (a page about to be written
+ * waits for its return).  Neither mutex is held while copying from
+ * userspace, waiting for a folio or for writeback, or waiting for a manager.
+ *
+ * Every wait for a manager (userspace) is bounded, and killable:
+ *   - a fault's answer: on the folio lock in filemap_fault(), without
+ *     mmap_lock (every try that may retry is a first try, see fault.c);
+ *     request_timeout_ms at most, then the timeout work fails the request;
+ *   - READY and a request slot (extpager_ask()): in readahead or read_folio,
+ *     under the invalidate lock and the run's folio locks, without
+ *     mmap_lock when the fault may retry; request_timeout_ms at most;
+ *   - DATA_UNLOCK's answer: in ->page_mkwrite, which cannot retry, so under
+ *     mmap_lock or the VMA lock, as FUSE's waits; request_timeout_ms at most;
+ *   - a return slot (max_returns): in ->writepages, nothing of ours held;
+ *     return_timeout_ms at most.  Returned pages stay in writeback until
+ *     RETURN_ACK, return_timeout_ms at most, then go to the default pager;
+ *   - fsync and lock requests wait for that writeback, a few passes
+ *     (EXTPAGER_RETURN_PASSES) of return_timeout_ms at most.
+ * A supply copies from the manager's memory into claimed, locked folios
+ * with page faults disabled; it takes faults only with no folio claimed.
  */
 #ifndef _EXTPAGER_H
 #define _EXTPAGER_H

@@ -452,10 +452,13 @@ static void extpager_timeout_fn(struct work_struct *work)
 }
 
 /*
- * The manager is gone or the object destroyed: fail every request.  New
- * ones fail by themselves once obj->manager is NULL.
+ * The manager is gone, or the object destroyed: fail every request (new
+ * ones fail by themselves once obj->manager is NULL).  With @hold, the
+ * object is recoverable: its data requests and unlocks wait instead, their
+ * deadlines running, to be sent again in the order they were made to the
+ * manager that adopts it; only its returns go, to the default pager.
  */
-void extpager_fail_all(struct extpager_object *obj)
+static void extpager_end_requests(struct extpager_object *obj, bool hold)
 {
 	struct extpager_request *req;
 	unsigned long id;
@@ -463,15 +466,17 @@ void extpager_fail_all(struct extpager_object *obj)
 
 	mutex_lock(&obj->lock);
 	xa_for_each(&obj->requests, id, req) {
-		if (req->kind == EXTPAGER_REQ_UNLOCK) {
+		if (hold && req->kind != EXTPAGER_REQ_RETURN) {
+			list_move_tail(&req->unsent_node, &obj->unsent);
+		} else if (req->kind == EXTPAGER_REQ_UNLOCK) {
 			/* Its waiters free it. */
 			xa_erase(&obj->requests, id);
 			list_del_init(&req->unsent_node);
 			req->result = -EIO;
-			continue;
+		} else {
+			extpager_retire(obj, req);
+			list_add_tail(&req->deadline_node, &failed);
 		}
-		extpager_retire(obj, req);
-		list_add_tail(&req->deadline_node, &failed);
 	}
 	obj->init_unsent = false;
 	wake_up_all(&obj->wait);
@@ -479,31 +484,14 @@ void extpager_fail_all(struct extpager_object *obj)
 	extpager_fail_list(obj, &failed, -EIO);
 }
 
-/*
- * The manager of a recoverable object is gone: its data requests and
- * unlocks wait, deadlines running, to be sent again to the manager that
- * adopts it; its returns go to the default pager.
- */
+void extpager_fail_all(struct extpager_object *obj)
+{
+	extpager_end_requests(obj, false);
+}
+
 void extpager_hold_requests(struct extpager_object *obj)
 {
-	struct extpager_request *req;
-	unsigned long id;
-	LIST_HEAD(returns);
-
-	mutex_lock(&obj->lock);
-	xa_for_each(&obj->requests, id, req) {
-		if (req->kind == EXTPAGER_REQ_RETURN) {
-			extpager_retire(obj, req);
-			list_add_tail(&req->deadline_node, &returns);
-		} else {
-			/* In the order they were made, sent or not. */
-			list_move_tail(&req->unsent_node, &obj->unsent);
-		}
-	}
-	obj->init_unsent = false;
-	wake_up_all(&obj->wait);
-	mutex_unlock(&obj->lock);
-	extpager_fail_list(obj, &returns, -ENOTCONN);
+	extpager_end_requests(obj, true);
 }
 
 /* The object is being freed: no fault can be in flight any more. */

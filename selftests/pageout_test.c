@@ -468,6 +468,28 @@ static int adopt_and_serve(uint32_t id, struct shstore *s, struct pager_conn **c
 }
 
 /*
+ * Map @s's object (pattern @seed), served by a manager process whose objects
+ * are kept @lifetime_ms after it dies, read its first @faulted bytes, and
+ * SIGKILL the manager: a recoverable orphan, mapped read-write here.
+ */
+static char *recoverable_orphan(struct __test_metadata *_metadata,
+				struct shstore *s, uint64_t seed,
+				unsigned int lifetime_ms, size_t faulted,
+				int *fd, uint32_t *id)
+{
+	pid_t mgr = spawn_recoverable_manager(s, fd, id, lifetime_ms);
+	char *p;
+
+	ASSERT_LT(0, mgr);
+	p = mmap(NULL, s->size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(check_pattern(p, seed, 0, faulted));
+	ASSERT_EQ(0, kill(mgr, SIGKILL));
+	waitpid(mgr, NULL, 0);
+	return p;
+}
+
+/*
  * A recoverable object's manager is SIGKILLed; the client then writes and
  * goes away.  The object outlives both, and a new manager adopts it and is
  * returned every byte the client wrote.
@@ -481,18 +503,11 @@ TEST_F_TIMEOUT(po, a_recoverable_orphan_keeps_every_byte_after_its_last_client, 
 	pthread_t server;
 	uint32_t id;
 	int fd;
-	pid_t mgr;
 	char *p;
 
 	s = shstore_new(size, 40);
 	ASSERT_NE(NULL, s);
-	mgr = spawn_recoverable_manager(s, &fd, &id, 60000);
-	ASSERT_LT(0, mgr);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_TRUE(check_pattern(p, 40, 0, size));
-	ASSERT_EQ(0, kill(mgr, SIGKILL));
-	waitpid(mgr, NULL, 0);
+	p = recoverable_orphan(_metadata, s, 40, 60000, size, &fd, &id);
 
 	/* The client writes every (cached) page and goes, orphan and all. */
 	fill_pattern(p, 41, 0, size);
@@ -522,19 +537,12 @@ TEST_F_TIMEOUT(po, a_fault_on_a_recoverable_orphan_waits_for_its_adopter, 120)
 	pthread_t server, t;
 	uint32_t id;
 	int fd;
-	pid_t mgr;
 	char *p;
 
 	catch_sigbus();
 	s = shstore_new(size, 42);
 	ASSERT_NE(NULL, s);
-	mgr = spawn_recoverable_manager(s, &fd, &id, 60000);
-	ASSERT_LT(0, mgr);
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_TRUE(check_pattern(p, 42, 0, PAGE));
-	ASSERT_EQ(0, kill(mgr, SIGKILL));
-	waitpid(mgr, NULL, 0);
+	p = recoverable_orphan(_metadata, s, 42, 60000, PAGE, &fd, &id);
 
 	w.addr = p + 100 * PAGE;
 	ASSERT_EQ(0, pthread_create(&t, NULL, fault_waiter, &w));
@@ -564,19 +572,12 @@ TEST_F_TIMEOUT(po, an_orphan_nobody_adopts_in_time_is_dropped_and_counted, 120)
 	struct shstore *s;
 	uint32_t id;
 	int fd, i;
-	pid_t mgr;
 	char *p;
 
 	ASSERT_LE(0, before);
 	s = shstore_new(size, 43);
 	ASSERT_NE(NULL, s);
-	mgr = spawn_recoverable_manager(s, &fd, &id, 500);
-	ASSERT_LT(0, mgr);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_TRUE(check_pattern(p, 43, 0, size));
-	ASSERT_EQ(0, kill(mgr, SIGKILL));
-	waitpid(mgr, NULL, 0);
+	p = recoverable_orphan(_metadata, s, 43, 500, size, &fd, &id);
 	fill_pattern(p, 44, 0, size);
 	munmap(p, size);
 	close(fd);

@@ -67,11 +67,19 @@ static int resolve_family(struct pager_conn *conn)
 		return nle_to_errno(err);
 	family = genl_ctrl_search_by_name(cache, EXTPAGER_FAMILY_NAME);
 	if (!family) {
+		snprintf(pager_errmsg, sizeof(pager_errmsg),
+			 "the %s generic netlink family is not registered: is extpager.ko loaded?",
+			 EXTPAGER_FAMILY_NAME);
 		err = -ENOENT;
 	} else {
 		conn->family_id = genl_family_get_id(family);
 		conn->family_version = genl_family_get_version(family);
 		err = conn->family_version == EXTPAGER_FAMILY_VERSION ? 0 : -EPROTONOSUPPORT;
+		if (err)
+			snprintf(pager_errmsg, sizeof(pager_errmsg),
+				 "the kernel's %s family is version %u, libpager speaks %u",
+				 EXTPAGER_FAMILY_NAME, conn->family_version,
+				 EXTPAGER_FAMILY_VERSION);
 		genl_family_put(family);
 	}
 	nl_cache_free(cache);
@@ -83,6 +91,7 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	struct pager_conn *conn;
 	int one = 1, rcvbuf = 4 << 20, fd, err;
 
+	pager_errmsg[0] = '\0';
 	conn = calloc(1, sizeof(*conn));
 	if (!conn)
 		return -ENOMEM;

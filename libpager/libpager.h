@@ -123,7 +123,8 @@ struct pager_stats {
 
 /*
  * Open a connection.  -ENOENT: the module is not loaded;
- * -EPROTONOSUPPORT: it speaks another protocol version.  Thread-safe.
+ * -EPROTONOSUPPORT: it speaks another protocol version.  Either way
+ * pager_conn_error() says so in words.  Thread-safe.
  */
 int pager_conn_open(struct pager_conn **connp);
 

@@ -38,6 +38,9 @@ TEST(unload_removes_family_and_reload_restores_it)
 	ASSERT_EQ(0, syscall(SYS_delete_module, "extpager", O_NONBLOCK))
 		TH_LOG("rmmod extpager: %m");
 	EXPECT_EQ(-ENOENT, pager_conn_open(&conn));
+	/* A newcomer is told what to do, not only ENOENT. */
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "is extpager.ko loaded?"))
+		TH_LOG("%s", pager_conn_error());
 
 	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0))
 		TH_LOG("insmod %s: %m", ko);

@@ -633,10 +633,10 @@ static int parse_size(const char *s, uint64_t *size)
 	return 0;
 }
 
-static void usage(const char *prog)
+static void usage(void)
 {
 	printf(
-		"usage: %s --swap=FILE --swap-size=SIZE [--socket=PATH] [OPTIONS]\n"
+		"usage: defpager --swap=FILE --swap-size=SIZE [--socket=PATH] [OPTIONS]\n"
 		"\n"
 		"A default pager: serves anonymous memory objects, paged out to FILE.\n"
 		"Run with CAP_SYS_ADMIN, it is the system's default pager: it serves\n"
@@ -655,7 +655,7 @@ static void usage(const char *prog)
 		"  -h, --help            this help\n"
 		"\n"
 		"SIGUSR1 logs the statistics; SIGTERM or SIGINT syncs the swap file and\n"
-		"exits.  The log goes to standard error.\n", prog);
+		"exits.  The log goes to standard error.\n");
 }
 
 /* --- the loop ---------------------------------------------------------------- */
@@ -717,7 +717,7 @@ int main(int argc, char **argv)
 			verbose = true;
 			break;
 		case 'h':
-			usage(argv[0]);
+			usage();
 			return 0;
 		default:
 			say("see --help");

@@ -28,14 +28,19 @@ KDIR ?= /lib/modules/$(kver)/build
 krel = $(eval krel := $(shell cat $(KDIR)/include/config/kernel.release))$(krel)
 MODDIR = build/module-$(krel)
 
+# The one version of everything: the module, libpager.pc, the daemons.
+VERSION := $(shell cat VERSION)
+
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/sbin
 
 CFLAGS ?= -O2 -g
+# CPPFLAGS and LDFLAGS as the user (or dpkg-buildflags) gives them.
 EP_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=incompatible-pointer-types \
-	-D_GNU_SOURCE -Iuapi -Ilibpager $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+	-D_GNU_SOURCE -DEXTPAGER_VERSION='"$(VERSION)"' -Iuapi -Ilibpager \
+	$(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null) $(CPPFLAGS)
 LIBNL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
 
 LIB_SRCS := $(wildcard libpager/*.c)
@@ -46,7 +51,7 @@ SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_t
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
-.PHONY: all module libpager daemons demos selftests benches examples deps check \
+.PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
 	check-debug bench demo checkpatch lint regen install clean
 
 all: module libpager daemons demos selftests benches examples
@@ -59,6 +64,7 @@ module:
 	@mkdir -p $(MODDIR)/module
 	@find $(MODDIR) -xtype l -delete
 	@ln -sfn $(CURDIR)/Kbuild $(MODDIR)/Kbuild
+	@ln -sfn $(CURDIR)/VERSION $(MODDIR)/VERSION
 	@ln -sfn $(CURDIR)/uapi $(MODDIR)/uapi
 	@for f in module/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODDIR)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
@@ -71,7 +77,7 @@ build/libpager/%.o: libpager/%.c $(wildcard libpager/*.h) uapi/linux/extpager.h
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 build/libpager.so.1: $(LIB_OBJS) libpager/libpager.map
-	$(CC) $(CFLAGS) -shared -Wl,-soname,libpager.so.1 \
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpager.so.1 \
 		-Wl,--version-script=libpager/libpager.map -o $@ $(LIB_OBJS) $(LIBNL_LIBS) -lpthread
 	ln -sf libpager.so.1 build/libpager.so
 
@@ -79,16 +85,23 @@ build/libpager.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-build/libpager.pc: libpager/libpager.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' $< >$@
+# Made on every run, replaced only when it differs: it always says where
+# this run's PREFIX, LIBDIR and INCLUDEDIR put things, and is otherwise left
+# alone, so that what depends on it is not rebuilt for nothing.
+build/libpager.pc: libpager/libpager.pc.in VERSION FORCE
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< >$@.new
+	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; echo "  GEN     $@"; fi
+
+FORCE:
 
 # --- daemons, the demo's client, selftests ------------------------------------
 daemons: $(DAEMONS)
 
 build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread $(DAEMON_LIBS)
 
 # Only zpager needs a compressor.
 build/daemons/zpager: DAEMON_LIBS = $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4)
@@ -97,20 +110,20 @@ demos: $(DEMOS)
 
 build/demo/%: demo/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
 
 selftests: $(SELFTESTS)
 
 build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
 		build/libpager.a $(LIBNL_LIBS) -lpthread
 
 benches: $(BENCHES)
 
 build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread -lm
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread -lm
 
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
@@ -121,13 +134,13 @@ build/bench/%: bench/%.c build/libpager.a
 # sysroot makes pkg-config put build/stage before the installed paths.
 STAGE := $(CURDIR)/build/stage
 STAGE_PC = PKG_CONFIG_PATH=$(STAGE)$(LIBDIR)/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(STAGE) pkg-config
-USER_CFLAGS = $(CFLAGS) -Wall -Wextra -Wno-unused-parameter
+USER_CFLAGS = $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -Wall -Wextra -Wno-unused-parameter
 
 examples: $(EXAMPLES) $(EXAMPLES:%=%-shared) $(EXAMPLES:%=%-static)
 
 build/examples/%: examples/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
 
 build/stage/.installed: build/libpager.so.1 build/libpager.a build/libpager.pc \
 		libpager/libpager.h uapi/linux/extpager.h $(DAEMONS)

@@ -653,6 +653,7 @@ static void usage(void)
 		"                        never waits for paging in the daemon itself\n"
 		"  -v, --verbose         log every object created and terminated\n"
 		"  -h, --help            this help\n"
+		"      --version         the version of extpager it belongs to\n"
 		"\n"
 		"SIGUSR1 logs the statistics; SIGTERM or SIGINT syncs the swap file and\n"
 		"exits.  The log goes to standard error.\n");
@@ -672,6 +673,7 @@ int main(int argc, char **argv)
 		{ "mlock",	no_argument,	   NULL, 'M' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
 		{ }
 	};
 	struct pollfd pfd[PFD_CLIENTS + MAX_CLIENTS];
@@ -718,6 +720,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage();
+			return 0;
+		case 'V':
+			puts("defpager " EXTPAGER_VERSION);
 			return 0;
 		default:
 			say("see --help");

@@ -25,6 +25,7 @@ static const char usage[] =
 "  --sync           open FILE with O_DSYNC: a client's msync(MS_SYNC) or fsync\n"
 "                   returns once its pages are on stable storage\n"
 "  -h, --help       this text\n"
+"  --version        the version of extpager it belongs to\n"
 "\n"
 "SIGUSR1 prints a line of statistics.  SIGTERM or SIGINT stops: no new clients,\n"
 "the dirty pages still in the clients' mappings are returned and written, the\n"
@@ -110,6 +111,7 @@ int main(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "sync", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ }
 	};
 	struct filepager fp = {
@@ -142,6 +144,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			puts("filepager " EXTPAGER_VERSION);
 			return 0;
 		default:
 			fputs(usage, stderr);

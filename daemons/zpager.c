@@ -23,6 +23,7 @@ static const char usage[] =
 "\n"
 "  --cluster=PAGES  pages asked for around a fault, 1 to 256 (default 16)\n"
 "  -h, --help       this text\n"
+"  --version        the version of extpager it belongs to\n"
 "\n"
 "SIGUSR1 prints a line of statistics, with the compression ratio.  SIGTERM\n"
 "or SIGINT prints them and stops; the object is destroyed (the clients'\n"
@@ -202,6 +203,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ }
 	};
 	struct zpager z = {
@@ -227,6 +229,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			puts("zpager " EXTPAGER_VERSION);
 			return 0;
 		default:
 			fputs(usage, stderr);

@@ -148,4 +148,5 @@ module_init(extpager_init);
 module_exit(extpager_exit);
 
 MODULE_DESCRIPTION("External pagers: page faults served by userspace managers");
+MODULE_VERSION(EXTPAGER_VERSION);
 MODULE_LICENSE("GPL");

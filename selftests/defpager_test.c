@@ -563,6 +563,8 @@ TEST(command_line)
 	EXPECT_EQ(0, daemon_run((char *[]){ "--help", NULL }, out, sizeof(out)));
 	/* Its name, not the path it was run as. */
 	EXPECT_NE(NULL, strstr(out, "usage: defpager --swap")) TH_LOG("%s", out);
+	EXPECT_EQ(0, daemon_run((char *[]){ "--version", NULL }, out, sizeof(out)));
+	EXPECT_STREQ("defpager " EXTPAGER_VERSION "\n", out);
 	EXPECT_EQ(2, daemon_run((char *[]){ "--swap", "/tmp/x", NULL }, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "are required")) TH_LOG("%s", out);
 	EXPECT_EQ(2, daemon_run((char *[]){ "-s", "/tmp/x", "-S", "12Q", "-l", "/tmp/y", NULL },

@@ -24,6 +24,18 @@ TEST(family_registered)
 	pager_conn_close(conn);
 }
 
+/* The module's version is the project's one (VERSION, through Kbuild). */
+TEST(module_version_is_the_project_version)
+{
+	char buf[64] = "";
+	FILE *f = fopen("/sys/module/extpager/version", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
+	EXPECT_STREQ(EXTPAGER_VERSION "\n", buf);
+}
+
 TEST(unload_removes_family_and_reload_restores_it)
 {
 	const char *ko = getenv("EXTPAGER_KO");

@@ -32,7 +32,10 @@
  *     return_timeout_ms at most.  Returned pages stay in writeback until
  *     RETURN_ACK, return_timeout_ms at most, then go to the default pager;
  *   - fsync and lock requests wait for that writeback, a few passes
- *     (EXTPAGER_RETURN_PASSES) of return_timeout_ms at most.
+ *     (EXTPAGER_RETURN_PASSES) of return_timeout_ms at most;
+ *   - room in the manager's full receive queue: for INIT, DATA_REQUEST and
+ *     DATA_UNLOCK, the fault's own wait above; for LOCK_COMPLETED, the lock
+ *     request's worker, nothing held, request_timeout_ms at most.
  * A supply copies from the manager's memory into claimed, locked folios
  * with page faults disabled; it takes faults only with no folio claimed.
  */
@@ -311,6 +314,12 @@ void extpager_return_failed(struct extpager_object *obj,
 void extpager_resend_now(struct extpager_object *obj);
 int extpager_deliver(struct extpager_object *obj,
 		     struct extpager_request *req);
+/*
+ * How soon a message that found the manager's receive queue full is tried
+ * again, in ms.
+ */
+#define EXTPAGER_RESEND_MS	10
+bool extpager_transient(int err);
 void extpager_send_init(struct extpager_object *obj);
 void extpager_fail_folios(struct extpager_object *obj, struct folio **folios,
 			  pgoff_t index, unsigned int nr, int err);

@@ -5,6 +5,7 @@
  * does not, is store.c's.
  */
 
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/errseq.h>
 #include <linux/mm.h>
@@ -95,6 +96,7 @@ static void extpager_lock_fn(struct work_struct *work)
 	struct extpager_lock *lock = container_of(work, struct extpager_lock, work);
 	struct extpager_object *obj = lock->obj;
 	struct address_space *mapping = obj->vfs_inode.i_mapping;
+	unsigned long deadline;
 	int err = 0, ret;
 
 	if ((lock->flags & EXTPAGER_LOCK_FLAGS_WRITE_PROTECT) ||
@@ -117,10 +119,23 @@ static void extpager_lock_fn(struct work_struct *work)
 			err = err ?: ret;
 	}
 
+	/*
+	 * The manager waits for LOCK_COMPLETED: like a request, it waits for
+	 * room in a full receive queue (the returns it caused fill it),
+	 * request_timeout_ms at most.
+	 */
+	deadline = jiffies + extpager_timeout();
+	for (;;) {
+		mutex_lock(&obj->lock);
+		ret = extpager_notify_lock_completed(obj, lock->cookie, lock->first,
+						     lock->last, err);
+		mutex_unlock(&obj->lock);
+		if (!extpager_transient(ret) || time_after(jiffies, deadline))
+			break;
+		msleep(EXTPAGER_RESEND_MS);
+	}
 	mutex_lock(&obj->lock);
 	obj->nr_locks--;
-	extpager_notify_lock_completed(obj, lock->cookie, lock->first,
-				       lock->last, err);
 	mutex_unlock(&obj->lock);
 	extpager_object_put(obj);
 	kfree(lock);

@@ -21,11 +21,8 @@
 static void extpager_timeout_fn(struct work_struct *work);
 static void extpager_resend_fn(struct work_struct *work);
 
-/*
- * How soon a message that found the manager's receive queue full is tried
- * again, unless the manager sends something first (extpager_resend_now()).
- */
-#define EXTPAGER_RESEND_DELAY	msecs_to_jiffies(10)
+/* Unless the manager sends something first (extpager_resend_now()). */
+#define EXTPAGER_RESEND_DELAY	msecs_to_jiffies(EXTPAGER_RESEND_MS)
 
 unsigned long extpager_timeout(void)
 {
@@ -169,7 +166,7 @@ void extpager_return_failed(struct extpager_object *obj,
  * returns ahead), or the message could not be allocated: nothing the
  * manager did, so the message waits and goes again.
  */
-static bool extpager_transient(int err)
+bool extpager_transient(int err)
 {
 	return err == -EAGAIN || err == -ENOMEM;
 }

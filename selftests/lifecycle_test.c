@@ -465,6 +465,58 @@ TEST(a_full_manager_socket_delays_requests_and_init)
 }
 
 /*
+ * A lock request completes while the manager's receive queue is full (of
+ * a return it has not read): its LOCK_COMPLETED waits for room rather than
+ * be lost, and reaches the manager once it reads again.
+ */
+TEST(a_full_manager_socket_delays_lock_completed)
+{
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	struct nl_msg *msg;
+	struct event ev;
+	int zero = 0, completed = 0;
+	char *p;
+
+	behaviour_init(&b, 16);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ready_by_hand(_metadata, conn, pager);
+	ASSERT_EQ(0, setsockopt(pager_conn_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
+				sizeof(zero)));
+	fill_queue(_metadata, pager, p, 0);
+
+	/*
+	 * Nothing to return: it completes at once.  Unacknowledged, as the
+	 * ack would find the queue full too.
+	 */
+	msg = pager__msg(conn, EXTPAGER_CMD_LOCK_REQUEST, 0);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, 77);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, 10 * PAGE);
+	nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, 2 * PAGE);
+	ASSERT_EQ(0, pager__send(conn, msg));
+	usleep(500 * 1000);
+
+	while (!completed && !next_event(conn, 10000, &ev)) {
+		if (ev.cmd == EXTPAGER_CMD_LOCK_COMPLETED) {
+			EXPECT_EQ(77, ev.req_id);
+			completed = 1;
+		} else if (ev.cmd == EXTPAGER_CMD_DATA_RETURN) {
+			msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
+			nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev.id);
+			nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
+			EXPECT_EQ(0, pager__call(conn, msg, NULL, NULL));
+		}
+	}
+	EXPECT_EQ(1, completed);
+	pager_conn_close(conn);
+}
+
+/*
  * A source that keeps going away: two anonymous pages under userfaultfd,
  * and whenever one is faulted in the other is zapped.  A supply from the
  * page-straddling address between them finds, after the kernel faulted the

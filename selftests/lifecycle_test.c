@@ -346,21 +346,37 @@ static int answer_unavailable_id(struct pager_conn *conn, const struct event *ev
 }
 
 /*
- * Fill the manager's receive queue: pages @first and @first + 1, offered
- * and written, go back in one DATA_RETURN that nobody reads.  With the
- * smallest receive buffer, it alone fills the queue.
+ * Fill @conn's receive queue: it gets the smallest receive buffer, and
+ * pages @first and @first + 1, offered and written, go back in one
+ * DATA_RETURN that nobody reads, which alone fills it.  Any call on @conn
+ * must come before: its ack would find the queue full.
  */
-static void fill_queue(struct __test_metadata *_metadata, struct pager *pager,
-		       char *p, size_t first)
+static void fill_queue(struct __test_metadata *_metadata, struct pager_conn *conn,
+		       struct pager *pager, char *p, size_t first)
 {
 	char data[2 * 4096] = "";
+	int zero = 0;
 
 	ASSERT_EQ(4096, PAGE);
+	ASSERT_EQ(0, setsockopt(pager_conn_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
+				sizeof(zero)));
 	pager_offer(pager, first * PAGE, 2 * PAGE, data, 0);
 	p[first * PAGE] = 1;
 	p[(first + 1) * PAGE] = 1;
 	ASSERT_EQ(0, sync_file_range(pager_fd(pager), first * PAGE, 2 * PAGE,
 				     SYNC_FILE_RANGE_WRITE));
+}
+
+/* Acknowledge return @ev, by hand. */
+static int ack_return(struct pager_conn *conn, const struct event *ev)
+{
+	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev->id);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
+	return pager__call(conn, msg, NULL, NULL);
 }
 
 struct full_waiter {
@@ -390,7 +406,7 @@ TEST(a_full_manager_socket_delays_requests_and_init)
 	struct pager_conn *conn;
 	struct full_waiter f[2] = {};
 	struct behaviour b;
-	int zero = 0, n = 0;
+	int n = 0;
 	struct event ev;
 	pthread_t t[2];
 	double start;
@@ -406,10 +422,8 @@ TEST(a_full_manager_socket_delays_requests_and_init)
 	p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ready_by_hand(_metadata, conn, pager);
-	ASSERT_EQ(0, setsockopt(pager_conn_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
-				sizeof(zero)));
 
-	fill_queue(_metadata, pager, p, 0);
+	fill_queue(_metadata, conn, pager, p, 0);
 	f[0].w.addr = p + 20 * PAGE;
 	ASSERT_EQ(0, pthread_create(&t[0], NULL, wait_fault_flag, &f[0]));
 	/* INIT for the other object finds the queue full as well. */
@@ -428,10 +442,7 @@ TEST(a_full_manager_socket_delays_requests_and_init)
 
 		switch (ev.cmd) {
 		case EXTPAGER_CMD_DATA_RETURN:
-			msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
-			nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev.id);
-			nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
-			EXPECT_EQ(0, pager__call(conn, msg, NULL, NULL));
+			EXPECT_EQ(0, ack_return(conn, &ev));
 			break;
 		case EXTPAGER_CMD_INIT:
 			EXPECT_EQ(pager_id(other), ev.id);
@@ -452,7 +463,7 @@ TEST(a_full_manager_socket_delays_requests_and_init)
 	EXPECT_EQ(0, q[7 * PAGE]);
 
 	/* A manager that never reads again: the fault fails in its time. */
-	fill_queue(_metadata, pager, p, 2);
+	fill_queue(_metadata, conn, pager, p, 2);
 	f[0] = (struct full_waiter){ .w.addr = p + 30 * PAGE };
 	start = now_s();
 	ASSERT_EQ(0, pthread_create(&t[0], NULL, wait_fault_flag, &f[0]));
@@ -476,7 +487,7 @@ TEST(a_full_manager_socket_delays_lock_completed)
 	struct behaviour b;
 	struct nl_msg *msg;
 	struct event ev;
-	int zero = 0, completed = 0;
+	int completed = 0;
 	char *p;
 
 	behaviour_init(&b, 16);
@@ -485,9 +496,7 @@ TEST(a_full_manager_socket_delays_lock_completed)
 	p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ready_by_hand(_metadata, conn, pager);
-	ASSERT_EQ(0, setsockopt(pager_conn_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
-				sizeof(zero)));
-	fill_queue(_metadata, pager, p, 0);
+	fill_queue(_metadata, conn, pager, p, 0);
 
 	/*
 	 * Nothing to return: it completes at once.  Unacknowledged, as the
@@ -506,10 +515,7 @@ TEST(a_full_manager_socket_delays_lock_completed)
 			EXPECT_EQ(77, ev.req_id);
 			completed = 1;
 		} else if (ev.cmd == EXTPAGER_CMD_DATA_RETURN) {
-			msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
-			nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev.id);
-			nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
-			EXPECT_EQ(0, pager__call(conn, msg, NULL, NULL));
+			EXPECT_EQ(0, ack_return(conn, &ev));
 		}
 	}
 	EXPECT_EQ(1, completed);

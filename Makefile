@@ -40,8 +40,9 @@ CFLAGS ?= -O2 -g
 # CPPFLAGS and LDFLAGS as the user (or dpkg-buildflags) gives them.
 EP_CFLAGS := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=incompatible-pointer-types \
 	-D_GNU_SOURCE -DEXTPAGER_VERSION='"$(VERSION)"' -Iuapi -Ilibpager \
-	$(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null) $(CPPFLAGS)
-LIBNL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+	$(shell pkg-config --cflags libnl-genl-3.0 liburing 2>/dev/null) $(CPPFLAGS)
+# What libpager links with: libnl, and liburing for the data channel.
+LIBPAGER_LIBS := $(shell pkg-config --libs libnl-genl-3.0 liburing 2>/dev/null)
 
 LIB_SRCS := $(wildcard libpager/*.c)
 LIB_OBJS := $(patsubst %.c,build/%.o,$(LIB_SRCS))
@@ -72,13 +73,13 @@ module:
 # --- libpager -----------------------------------------------------------------
 libpager: build/libpager.so.1 build/libpager.a build/libpager.pc
 
-build/libpager/%.o: libpager/%.c $(wildcard libpager/*.h) uapi/linux/extpager.h
+build/libpager/%.o: libpager/%.c $(wildcard libpager/*.h uapi/linux/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
 
 build/libpager.so.1: $(LIB_OBJS) libpager/libpager.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpager.so.1 \
-		-Wl,--version-script=libpager/libpager.map -o $@ $(LIB_OBJS) $(LIBNL_LIBS) -lpthread
+		-Wl,--version-script=libpager/libpager.map -o $@ $(LIB_OBJS) $(LIBPAGER_LIBS) -lpthread
 	ln -sf libpager.so.1 build/libpager.so
 
 build/libpager.a: $(LIB_OBJS)
@@ -101,7 +102,7 @@ daemons: $(DAEMONS)
 
 build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread $(DAEMON_LIBS)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread $(DAEMON_LIBS)
 
 # Only zpager needs a compressor.
 build/daemons/zpager: DAEMON_LIBS = $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4)
@@ -110,20 +111,20 @@ demos: $(DEMOS)
 
 build/demo/%: demo/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
 selftests: $(SELFTESTS)
 
 build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
-		build/libpager.a $(LIBNL_LIBS) -lpthread
+		build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
 benches: $(BENCHES)
 
 build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread -lm
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread -lm
 
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
@@ -140,7 +141,7 @@ examples: $(EXAMPLES) $(EXAMPLES:%=%-shared) $(EXAMPLES:%=%-static)
 
 build/examples/%: examples/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBNL_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
 build/stage/.installed: build/libpager.so.1 build/libpager.a build/libpager.pc \
 		libpager/libpager.h uapi/linux/extpager.h $(DAEMONS)
@@ -202,7 +203,7 @@ install: libpager daemons
 	install -m 755 build/libpager.so.1 $(DESTDIR)$(LIBDIR)/
 	ln -sf libpager.so.1 $(DESTDIR)$(LIBDIR)/libpager.so
 	install -m 644 libpager/libpager.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 uapi/linux/extpager.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 uapi/linux/extpager.h uapi/linux/extpager_channel.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 644 build/libpager.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(if $(DAEMONS),install -m 755 $(DAEMONS) $(DESTDIR)$(BINDIR)/)
 

@@ -23,33 +23,55 @@
  *   tmpfs cached (minor)      the same on a populated memfd, the baseline
  *                             for the line above
  *
- * Each case runs with 1 faulting thread and with 2, the threads touching
- * disjoint halves of the range in order.  Columns: the median and 99th
- * percentile of the per-touch time in microseconds (both threads' touches
- * together), touches per second over the whole row (wall time from the
- * first thread's start to the last thread's end), and "upcalls": the
- * requests the kernel sent the manager (extpager, from pager_stats()) or
- * the fault messages the userfaultfd handler read.  The timer's own cost,
- * printed in the header, is included in every per-touch figure.
+ * The two extpager fault cases run over each of libpager's transports,
+ * forced with LIBPAGER_TRANSPORT (which pager_serve() reads as it starts):
+ * "netlink", every request a generic netlink message, and "channel", the
+ * io_uring data channel.  The cached case makes no request while timed and
+ * leaves the choice to libpager ("default").
  *
- * The ratio lines compare this run's figures: the 1-page extpager fault
- * against the 1-page userfaultfd fault (medians; below 1 is faster), what
- * clustering gains (faults per second, clustered extpager against 1-page
- * userfaultfd: the median of a clustered run is a minor fault), and what a
- * cached extpager page costs against a cached tmpfs page (medians).
+ * Each case runs with 1 faulting thread and with 2, the threads touching
+ * disjoint halves of the range in order, and with 1 thread again "pinned":
+ * every thread of the row (the faulting one, the manager or userfaultfd
+ * handler, and the main thread) on CPU 0, as under `taskset -c 0`, so that
+ * the figure is the CPU time of a fault without the cross-CPU wakeups.
+ *
+ * Every row runs RUNS times, the rows taking turns (round-robin, not RUNS
+ * in a row), so that a slow spell of the machine (under TCG, one run may
+ * differ from the next by half) spreads over all of them; each column is
+ * the median of its RUNS figures, each column on its own.  Columns: the
+ * median and 99th percentile of the per-touch time in microseconds (both
+ * threads' touches together), touches per second over the whole row (wall
+ * time from the first thread's start to the last thread's end), and
+ * "upcalls": the requests the kernel sent the manager (extpager, from
+ * pager_stats(), over either transport) or the fault messages the
+ * userfaultfd handler read.  The timer's own cost, printed in the header,
+ * is included in every per-touch figure.
+ *
+ * The "ratio:" lines compare this run's figures, as ratios of the medians:
+ * a 1-page extpager fault against a 1-page userfaultfd fault (per-touch
+ * medians; below 1 is faster), what clustering gains (touches per second,
+ * clustered extpager against 1-page userfaultfd: the median of a clustered
+ * run is a minor fault), how 1-page faults scale to 2 threads (touches per
+ * second), and what a cached extpager page costs against a cached tmpfs
+ * page (medians).  The last lines are those with a target, each saying
+ * whether this run met it.
  *
  * The figures only mean something relative to each other on one machine
  * (under TCG everything is slow, the kernel paths more than user code).
- * Nothing is asserted about them; the program fails only when something
- * cannot be set up or a touched page holds the wrong data.
+ * Nothing is asserted about them: a target not met is printed, not failed;
+ * the program fails only when something cannot be set up (a forced
+ * transport that pager_serve() cannot use included) or a touched page
+ * holds the wrong data.
  *
  * Usage: fault_bench [PAGES]   (pages per row, a multiple of 32; 4096)
- * FAULT_BENCH_ONLY=<case name prefix> runs only those rows, for profiling.
+ * FAULT_BENCH_ONLY=<case name prefix> runs only those rows, for profiling;
+ * the prefix may go on into the transport ("extpager 1-page channel").
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,7 +93,13 @@
 #define __maybe_unused	__attribute__((__unused__))
 #endif
 
+/*
+ * RUNS runs of the 24 rows at 4096 pages take about three minutes under
+ * TCG, most of it the 1-page rows (~200-400 us a fault, more while the
+ * host is busy): within what make bench may take, so no fewer pages.
+ */
 #define DEFAULT_PAGES	4096
+#define RUNS		5	/* of each row, in turns */
 /*
  * Pages past the timed range: one of them is touched before timing so that
  * the manager's READY (Mach's memory_object_init), the handler thread's
@@ -104,6 +132,49 @@ static unsigned char page_byte(size_t index)
 static size_t region_size(void)
 {
 	return (npages + TAIL_PAGES) * page;
+}
+
+/* --- pinning ------------------------------------------------------------- */
+
+static cpu_set_t cpu0;		/* CPU 0 alone */
+static cpu_set_t unpinned;	/* what the program was started with */
+static bool pinned;		/* the row being run is pinned to CPU 0 */
+
+/*
+ * Pin the main thread to CPU 0, or give it back its own CPUs.  What it
+ * does in a pinned row (the untimed warm-up touch, populating) is on CPU 0
+ * as well, and the threads it creates would inherit CPU 0 even without
+ * start_thread() saying so.
+ */
+static int pin_main(bool pin)
+{
+	if (sched_setaffinity(0, sizeof(cpu_set_t), pin ? &cpu0 : &unpinned)) {
+		fprintf(stderr, "fault_bench: sched_setaffinity(%s): %s\n",
+			pin ? "CPU 0" : "the CPUs it started with", strerror(errno));
+		return -1;
+	}
+	pinned = pin;
+	return 0;
+}
+
+/*
+ * Every thread of a row is made here: in a pinned row it starts on CPU 0,
+ * its affinity set before it runs.  Returns pthread_create()'s error.
+ */
+static int start_thread(pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int err;
+
+	err = pthread_attr_init(&attr);
+	if (err)
+		return err;
+	if (pinned)
+		err = pthread_attr_setaffinity_np(&attr, sizeof(cpu0), &cpu0);
+	if (!err)
+		err = pthread_create(tid, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return err;
 }
 
 /* --- timing the touches ----------------------------------------------- */
@@ -200,7 +271,7 @@ static int measure(const char *base, int nthreads, struct result *r)
 			.lat = lat + k * share, .seen = seen + k * share,
 			.barrier = &barrier,
 		};
-		err = pthread_create(&tid[k], NULL, touch_range, &t[k]);
+		err = start_thread(&tid[k], touch_range, &t[k]);
 		if (err) {
 			/* The barrier would never open: nothing can be undone. */
 			fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
@@ -260,10 +331,9 @@ static const struct pager_ops bench_ops = {
 	.read	= bench_read,
 };
 
-static void *serve_thread(void *conn)
-{
-	return (void *)(intptr_t)pager_serve(conn, 1);
-}
+/* LIBPAGER_TRANSPORT's values; NULL leaves the choice to libpager. */
+#define NETLINK		"netlink"
+#define CHANNEL		"channel"
 
 /* A connection, one object on it, and a thread serving it. */
 struct manager {
@@ -271,9 +341,32 @@ struct manager {
 	struct pager *pager;
 	pthread_t server;
 	int fd;
+	const char *transport;	/* LIBPAGER_TRANSPORT for pager_serve() */
 };
 
-static int manager_start(struct manager *m, unsigned int cluster)
+static void *serve_thread(void *arg)
+{
+	/* Copied: @arg goes when manager_stop() gives up waiting. */
+	struct pager_conn *conn = ((struct manager *)arg)->conn;
+	const char *transport = ((struct manager *)arg)->transport;
+	int err;
+
+	err = pager_serve(conn, 1);
+	if (err) {
+		/*
+		 * The faults it leaves unanswered would wait request_timeout_ms
+		 * and then get SIGBUS: give up at once, saying why.  A forced
+		 * transport that cannot be used ends here, as pager_serve()
+		 * starts.
+		 */
+		fprintf(stderr, "fault_bench: pager_serve (LIBPAGER_TRANSPORT=%s): %s (errno %d)\n",
+			transport ?: "unset", strerror(-err), -err);
+		exit(EXIT_FAILURE);
+	}
+	return NULL;
+}
+
+static int manager_start(struct manager *m, unsigned int cluster, const char *transport)
 {
 	struct pager_attr attr = { .cluster = cluster };
 	int err;
@@ -292,9 +385,21 @@ static int manager_start(struct manager *m, unsigned int cluster)
 		return -1;
 	}
 	m->fd = pager_fd(m->pager);
-	err = pthread_create(&m->server, NULL, serve_thread, m->conn);
+	/*
+	 * Read by pager_serve() as it starts, in the thread made below; no
+	 * other thread runs now (the last row's were joined) to read it.
+	 */
+	m->transport = transport;
+	if (transport ? setenv("LIBPAGER_TRANSPORT", transport, 1) :
+			unsetenv("LIBPAGER_TRANSPORT")) {
+		perror("fault_bench: setenv(LIBPAGER_TRANSPORT)");
+		err = -1;
+	} else {
+		err = start_thread(&m->server, serve_thread, m);
+		if (err)
+			fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
+	}
 	if (err) {
-		fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
 		close(m->fd);
 		pager_conn_close(m->conn);
 		return -1;
@@ -322,18 +427,18 @@ static int manager_requests(struct manager *m, uint64_t *requests)
 
 /*
  * Closing the last fd (once every mapping is gone) terminates the object,
- * which ends pager_serve(): the thread can be joined.
+ * which ends pager_serve(): the thread can be joined.  (Had pager_serve()
+ * failed, serve_thread() would have ended the program.)
  */
 static int manager_stop(struct manager *m)
 {
 	struct timespec deadline;
-	void *ret = NULL;
 	int err;
 
 	close(m->fd);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += JOIN_TIMEOUT_S;
-	err = pthread_timedjoin_np(m->server, &ret, &deadline);
+	err = pthread_timedjoin_np(m->server, NULL, &deadline);
 	if (err) {
 		/* Leave the thread and its connection: the process ends soon. */
 		fprintf(stderr, "fault_bench: the manager did not see its object terminated: %s\n",
@@ -341,10 +446,6 @@ static int manager_stop(struct manager *m)
 		return -1;
 	}
 	pager_conn_close(m->conn);
-	if ((intptr_t)ret) {
-		fprintf(stderr, "fault_bench: pager_serve: %s\n", strerror(-(intptr_t)ret));
-		return -1;
-	}
 	return 0;
 }
 
@@ -360,13 +461,14 @@ static char *map_fd(int fd, int prot)
 }
 
 /* Major faults: a fresh object, every page asked of the manager. */
-static int run_extpager(unsigned int cluster, int nthreads, struct result *r)
+static int run_extpager(unsigned int cluster, const char *transport, int nthreads,
+			struct result *r)
 {
 	struct manager m;
 	char *p;
 	int err = -1;
 
-	if (manager_start(&m, cluster))
+	if (manager_start(&m, cluster, transport))
 		return -1;
 	p = map_fd(m.fd, PROT_READ);
 	if (p) {
@@ -381,14 +483,24 @@ static int run_extpager(unsigned int cluster, int nthreads, struct result *r)
 	return err;
 }
 
-static int run_extpager_1(int nthreads, struct result *r)
+static int run_netlink_1(int nthreads, struct result *r)
 {
-	return run_extpager(1, nthreads, r);
+	return run_extpager(1, NETLINK, nthreads, r);
 }
 
-static int run_extpager_16(int nthreads, struct result *r)
+static int run_channel_1(int nthreads, struct result *r)
 {
-	return run_extpager(BLOCK_PAGES, nthreads, r);
+	return run_extpager(1, CHANNEL, nthreads, r);
+}
+
+static int run_netlink_16(int nthreads, struct result *r)
+{
+	return run_extpager(BLOCK_PAGES, NETLINK, nthreads, r);
+}
+
+static int run_channel_16(int nthreads, struct result *r)
+{
+	return run_extpager(BLOCK_PAGES, CHANNEL, nthreads, r);
 }
 
 /* Fill (@write) or read every page of @fd through a mapping then dropped. */
@@ -418,7 +530,8 @@ static int populate(int fd, int prot, bool write)
  * Minor faults: the object is populated through a first mapping (clustered,
  * to be quick), which is unmapped; the pages stay cached (the object may
  * cache, the default) and a second mapping finds them there.  Upcalls are
- * the requests during the timed touches: 0 unless pages were dropped.
+ * the requests during the timed touches: 0 unless pages were dropped; so
+ * the transport, libpager's choice, only serves the populating.
  */
 static int run_extpager_cached(int nthreads, struct result *r)
 {
@@ -427,7 +540,7 @@ static int run_extpager_cached(int nthreads, struct result *r)
 	char *p;
 	int err = -1;
 
-	if (manager_start(&m, BLOCK_PAGES))
+	if (manager_start(&m, BLOCK_PAGES, NULL))
 		return -1;
 	if (!populate(m.fd, PROT_READ, false) && !manager_requests(&m, &before)) {
 		p = map_fd(m.fd, PROT_READ);
@@ -645,7 +758,7 @@ static int run_uffd(size_t block_pages, int nthreads, struct result *r)
 	}
 	if (uffd_setup(&h))
 		goto unmap;
-	err = pthread_create(&tid, NULL, uffd_thread, &h);
+	err = start_thread(&tid, uffd_thread, &h);
 	if (err) {
 		fprintf(stderr, "fault_bench: pthread_create: %s\n", strerror(err));
 		err = -1;
@@ -679,9 +792,11 @@ static int run_uffd_16(int nthreads, struct result *r)
 /* --- the table ------------------------------------------------------------ */
 
 enum {
-	EXTPAGER_1,
-	EXTPAGER_16,
+	EXTPAGER_NETLINK_1,
+	EXTPAGER_CHANNEL_1,
 	UFFD_1,
+	EXTPAGER_NETLINK_16,
+	EXTPAGER_CHANNEL_16,
 	UFFD_16,
 	EXTPAGER_CACHED,
 	TMPFS_CACHED,
@@ -690,14 +805,79 @@ enum {
 
 static const struct bench_case {
 	const char *name;
+	const char *transport;	/* the table's column */
 	int (*run)(int nthreads, struct result *r);
 } cases[NR_CASES] = {
-	[EXTPAGER_1]		= { "extpager 1-page",		run_extpager_1 },
-	[EXTPAGER_16]		= { "extpager 16-page cluster",	run_extpager_16 },
-	[UFFD_1]		= { "userfaultfd 1-page",	run_uffd_1 },
-	[UFFD_16]		= { "userfaultfd 16-page",	run_uffd_16 },
-	[EXTPAGER_CACHED]	= { "extpager cached (minor)",	run_extpager_cached },
-	[TMPFS_CACHED]		= { "tmpfs cached (minor)",	run_tmpfs_cached },
+	[EXTPAGER_NETLINK_1]	= { "extpager 1-page",		NETLINK,   run_netlink_1 },
+	[EXTPAGER_CHANNEL_1]	= { "extpager 1-page",		CHANNEL,   run_channel_1 },
+	[UFFD_1]		= { "userfaultfd 1-page",	"-",	   run_uffd_1 },
+	[EXTPAGER_NETLINK_16]	= { "extpager 16-page cluster",	NETLINK,   run_netlink_16 },
+	[EXTPAGER_CHANNEL_16]	= { "extpager 16-page cluster",	CHANNEL,   run_channel_16 },
+	[UFFD_16]		= { "userfaultfd 16-page",	"-",	   run_uffd_16 },
+	[EXTPAGER_CACHED]	= { "extpager cached (minor)",	"default", run_extpager_cached },
+	[TMPFS_CACHED]		= { "tmpfs cached (minor)",	"-",	   run_tmpfs_cached },
+};
+
+/* How each case runs: its rows, in this order. */
+enum { ONE, TWO, PINNED, NR_VARIANTS };
+
+static const struct variant {
+	int nthreads;
+	bool pinned;		/* every thread on CPU 0 */
+} variants[NR_VARIANTS] = {
+	[ONE]		= { 1, false },
+	[TWO]		= { 2, false },
+	[PINNED]	= { 1, true },
+};
+
+/*
+ * What the ratio lines compare: a case and variant against another, by
+ * their per-touch medians or (@rate) by touches per second, what
+ * clustering saves being amortised over a run.  Those with a target come
+ * last, so that the output ends with one line per target.
+ */
+static const struct ratio {
+	const char *name;
+	int num, num_v, den, den_v;
+	bool rate;
+	const char *op;		/* "<=" or ">=" @target; NULL: no target */
+	double target;
+} ratios[] = {
+#define MEDIAN(name, num, num_v, den, den_v)	{ name, num, num_v, den, den_v, false, NULL, 0 }
+#define RATE(name, num, num_v, den, den_v)	{ name, num, num_v, den, den_v, true, NULL, 0 }
+	/* What a 1-page fault costs against userfaultfd's, and the channel's saving. */
+	MEDIAN("netlink-1page/uffd-1page.median", EXTPAGER_NETLINK_1, ONE, UFFD_1, ONE),
+	MEDIAN("netlink-1page/uffd-1page.median.2threads", EXTPAGER_NETLINK_1, TWO, UFFD_1, TWO),
+	MEDIAN("netlink-1page/uffd-1page.median.pinned",
+	       EXTPAGER_NETLINK_1, PINNED, UFFD_1, PINNED),
+	MEDIAN("channel-1page/uffd-1page.median.2threads", EXTPAGER_CHANNEL_1, TWO, UFFD_1, TWO),
+	MEDIAN("channel-1page/netlink-1page.median",
+	       EXTPAGER_CHANNEL_1, ONE, EXTPAGER_NETLINK_1, ONE),
+	MEDIAN("channel-1page/netlink-1page.median.pinned",
+	       EXTPAGER_CHANNEL_1, PINNED, EXTPAGER_NETLINK_1, PINNED),
+	/* What clustering gains. */
+	RATE("netlink-16page/uffd-1page.per_s", EXTPAGER_NETLINK_16, ONE, UFFD_1, ONE),
+	RATE("netlink-16page/uffd-1page.per_s.2threads", EXTPAGER_NETLINK_16, TWO, UFFD_1, TWO),
+	RATE("channel-16page/uffd-1page.per_s.2threads", EXTPAGER_CHANNEL_16, TWO, UFFD_1, TWO),
+	/* How 1-page faults scale to 2 threads, next to the channel's target. */
+	RATE("netlink-1page.2threads/1thread.per_s",
+	     EXTPAGER_NETLINK_1, TWO, EXTPAGER_NETLINK_1, ONE),
+	RATE("uffd-1page.2threads/1thread.per_s", UFFD_1, TWO, UFFD_1, ONE),
+	MEDIAN("extpager-cached/tmpfs-cached.median.2threads",
+	       EXTPAGER_CACHED, TWO, TMPFS_CACHED, TWO),
+#undef MEDIAN
+#undef RATE
+	/* The targets. */
+	{ "channel-1page/uffd-1page.median",
+	  EXTPAGER_CHANNEL_1, ONE, UFFD_1, ONE, false, "<=", 0.8 },
+	{ "channel-1page/uffd-1page.median.pinned",
+	  EXTPAGER_CHANNEL_1, PINNED, UFFD_1, PINNED, false, "<=", 0.8 },
+	{ "channel-16page/uffd-1page.per_s",
+	  EXTPAGER_CHANNEL_16, ONE, UFFD_1, ONE, true, ">=", 4 },
+	{ "channel-1page.2threads/1thread.per_s",
+	  EXTPAGER_CHANNEL_1, TWO, EXTPAGER_CHANNEL_1, ONE, true, ">=", 1.8 },
+	{ "extpager-cached/tmpfs-cached.median",
+	  EXTPAGER_CACHED, ONE, TMPFS_CACHED, ONE, false, "<=", 1.05 },
 };
 
 /* The median cost of the timer itself, which every touch includes. */
@@ -716,10 +896,18 @@ static double timer_overhead_us(void)
 	return quantile(d, N, 0.5) / 1e3;
 }
 
-/* Fail early, with the reason, if extpager or userfaultfd is missing. */
+/*
+ * Fail early, with the reason, if extpager, either forced transport,
+ * userfaultfd or CPU 0 is missing.  A transport is tried on an object
+ * closed at once: pager_serve() opens its channel, if any, before it
+ * serves anything, and ends with the object.
+ */
 static int probe(void)
 {
+	static const char *const transports[] = { NETLINK, CHANNEL };
 	struct pager_conn *conn;
+	struct manager m;
+	unsigned int i;
 	int err, fd;
 
 	err = pager_conn_open(&conn);
@@ -731,38 +919,86 @@ static int probe(void)
 		return -1;
 	}
 	pager_conn_close(conn);
+	for (i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
+		if (manager_start(&m, 1, transports[i]) || manager_stop(&m))
+			return -1;
 	fd = uffd_open();
 	if (fd < 0) {
 		perror("fault_bench: userfaultfd (syscall and /dev/userfaultfd)");
 		return -1;
 	}
 	close(fd);
+	if (pin_main(true) || pin_main(false))
+		return -1;
 	return 0;
 }
 
-static void print_ratio(const char *what, int num, int den,
-			struct result res[NR_CASES][MAX_THREADS])
+/* FAULT_BENCH_ONLY=<prefix of "case transport">, to profile some rows. */
+static bool selected(int c)
 {
-	printf("%-52s %6.2fx (1 thread)  %6.2fx (2 threads)\n", what,
-	       res[num][0].median_us / res[den][0].median_us,
-	       res[num][1].median_us / res[den][1].median_us);
+	const char *only = getenv("FAULT_BENCH_ONLY");
+	char label[64];
+
+	if (!only)
+		return true;
+	snprintf(label, sizeof(label), "%s %s", cases[c].name, cases[c].transport);
+	return !strncmp(label, only, strlen(only));
 }
 
-/* Throughput ratio: what clustering saves is amortised over a run. */
-static void print_rate_ratio(const char *what, int num, int den,
-			     struct result res[NR_CASES][MAX_THREADS])
+static int cmp_double(const void *a, const void *b)
 {
-	printf("%-52s %6.2fx (1 thread)  %6.2fx (2 threads)\n", what,
-	       res[num][0].per_s / res[den][0].per_s,
-	       res[num][1].per_s / res[den][1].per_s);
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_of(double *x)
+{
+	qsort(x, RUNS, sizeof(x[0]), cmp_double);
+	return x[RUNS / 2];
+}
+
+/* The median of each figure over the runs, each figure on its own. */
+static struct result median(const struct result *runs)
+{
+	double m[RUNS], p[RUNS], s[RUNS], u[RUNS];
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		m[i] = runs[i].median_us;
+		p[i] = runs[i].p99_us;
+		s[i] = runs[i].per_s;
+		u[i] = runs[i].upcalls;
+	}
+	return (struct result){
+		.median_us = median_of(m), .p99_us = median_of(p), .per_s = median_of(s),
+		.upcalls = median_of(u), .have_upcalls = runs[0].have_upcalls,
+	};
+}
+
+static void print_ratio(const struct ratio *q, struct result med[NR_CASES][NR_VARIANTS])
+{
+	const struct result *num = &med[q->num][q->num_v], *den = &med[q->den][q->den_v];
+	double v = q->rate ? num->per_s / den->per_s : num->median_us / den->median_us;
+	bool met;
+
+	printf("ratio: %s %.3f", q->name, v);
+	if (q->op) {
+		met = !strcmp(q->op, "<=") ? v <= q->target : v >= q->target;
+		printf(" (target %s %g): %s", q->op, q->target, met ? "met" : "NOT MET");
+	}
+	printf("\n");
 }
 
 int main(int argc, char **argv)
 {
-	static struct result res[NR_CASES][MAX_THREADS];
+	static struct result runs[NR_CASES][NR_VARIANTS][RUNS];
+	static struct result med[NR_CASES][NR_VARIANTS];
 	struct utsname un;
 	char upcalls[24];
-	int c, k;
+	uint64_t start;
+	unsigned int i;
+	int c, v, n;
 
 	page = sysconf(_SC_PAGESIZE);
 	npages = argc == 2 ? strtoul(argv[1], NULL, 0) : DEFAULT_PAGES;
@@ -772,45 +1008,69 @@ int main(int argc, char **argv)
 			argv[0], MAX_THREADS * BLOCK_PAGES, DEFAULT_PAGES);
 		return 2;
 	}
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_getaffinity(0, sizeof(unpinned), &unpinned)) {
+		perror("fault_bench: sched_getaffinity");
+		return 1;
+	}
 	if (probe())
 		return 1;
 
 	uname(&un);
-	printf("fault_bench: %zu pages of %zu KiB per row, kernel %s, %ld CPUs, ",
-	       npages, page / 1024, un.release, sysconf(_SC_NPROCESSORS_ONLN));
-	printf("timer %.3f us per touch (included)\n", timer_overhead_us());
-	printf("%-26s %7s %10s %10s %12s %9s\n",
-	       "case", "threads", "median us", "p99 us", "faults/s", "upcalls");
+	printf("fault_bench: %zu pages of %zu KiB per row, %d runs of each row in turns, medians of the runs\n",
+	       npages, page / 1024, RUNS);
+	printf("fault_bench: kernel %s, %ld CPUs, timer %.3f us per touch (included)\n",
+	       un.release, sysconf(_SC_NPROCESSORS_ONLN), timer_overhead_us());
 	fflush(stdout);
-	for (c = 0; c < NR_CASES; c++) {
-		/* FAULT_BENCH_ONLY=<case name prefix>, to profile one case. */
-		if (getenv("FAULT_BENCH_ONLY") &&
-		    strncmp(cases[c].name, getenv("FAULT_BENCH_ONLY"),
-			    strlen(getenv("FAULT_BENCH_ONLY"))))
-			continue;
-		for (k = 0; k < MAX_THREADS; k++) {
-			struct result *r = &res[c][k];
-
-			if (cases[c].run(k + 1, r)) {
-				fprintf(stderr, "fault_bench: %s, %d thread(s): failed\n",
-					cases[c].name, k + 1);
-				return 1;
+	start = now_ns();
+	for (n = 0; n < RUNS; n++) {
+		for (c = 0; c < NR_CASES; c++) {
+			if (!selected(c))
+				continue;
+			for (v = 0; v < NR_VARIANTS; v++) {
+				if (pin_main(variants[v].pinned))
+					return 1;
+				if (cases[c].run(variants[v].nthreads, &runs[c][v][n])) {
+					fprintf(stderr, "fault_bench: %s (%s), %d thread(s)%s, run %d: failed\n",
+						cases[c].name, cases[c].transport,
+						variants[v].nthreads,
+						variants[v].pinned ? " on CPU 0" : "", n + 1);
+					return 1;
+				}
 			}
+		}
+		/* Progress, on stderr: the table comes when all runs are done. */
+		fprintf(stderr, "fault_bench: run %d of %d done, %.0f s\n", n + 1, RUNS,
+			(now_ns() - start) / 1e9);
+	}
+	if (pin_main(false))
+		return 1;
+
+	printf("%-26s %-9s %7s %6s %10s %10s %12s %9s\n", "case", "transport", "threads",
+	       "pinned", "median us", "p99 us", "faults/s", "upcalls");
+	for (c = 0; c < NR_CASES; c++) {
+		if (!selected(c))
+			continue;
+		for (v = 0; v < NR_VARIANTS; v++) {
+			struct result *r = &med[c][v];
+
+			*r = median(runs[c][v]);
 			if (r->have_upcalls)
 				snprintf(upcalls, sizeof(upcalls), "%llu",
 					 (unsigned long long)r->upcalls);
 			else
 				snprintf(upcalls, sizeof(upcalls), "-");
-			printf("%-26s %7d %10.2f %10.2f %12.0f %9s\n", cases[c].name, k + 1,
-			       r->median_us, r->p99_us, r->per_s, upcalls);
-			fflush(stdout);
+			printf("%-26s %-9s %7d %6s %10.2f %10.2f %12.0f %9s\n", cases[c].name,
+			       cases[c].transport, variants[v].nthreads,
+			       variants[v].pinned ? "cpu0" : "-", r->median_us, r->p99_us,
+			       r->per_s, upcalls);
 		}
 	}
 	if (getenv("FAULT_BENCH_ONLY"))
 		return 0;
 	printf("\n");
-	print_ratio("extpager 1-page / userfaultfd 1-page median:", EXTPAGER_1, UFFD_1, res);
-	print_rate_ratio("extpager 16-page / userfaultfd 1-page faults/s:", EXTPAGER_16, UFFD_1, res);
-	print_ratio("extpager cached / tmpfs cached median:", EXTPAGER_CACHED, TMPFS_CACHED, res);
+	for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++)
+		print_ratio(&ratios[i], med);
 	return 0;
 }

@@ -8,7 +8,9 @@
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 
+#include <liburing.h>
 #include <linux/extpager.h>
+#include <linux/extpager_channel.h>
 
 #include "libpager.h"
 
@@ -74,6 +76,23 @@ struct pager {
 	pthread_cond_t released;	/* a reference went */
 };
 
+/* A data channel and its ring, one per serving thread (channel.c). */
+struct pager_channel {
+	struct io_uring ring;
+	int fd;
+	int epoll_fd;			/* what else the ring waits for */
+	int wake_fd;			/* in it, an eventfd to reset, or -1 */
+	const struct extpager_channel_desc *descs;
+	void *buf;			/* the run buffer */
+};
+
+/* channel.c */
+bool pager__channel_forced(void);
+int pager__channel_open(struct pager_conn *conn, int poll_fd, int wake_fd,
+			struct pager_channel *ch);
+void pager__channel_close(struct pager_channel *ch);
+int pager__channel_run(struct pager_conn *conn, struct pager_channel *ch);
+
 /* conn.c */
 struct nl_msg *pager__msg(struct pager_conn *conn, uint8_t cmd, size_t payload);
 typedef void (*pager_reply_fn)(struct nlattr **tb, void *arg);
@@ -94,6 +113,9 @@ void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf);
 void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb);
 int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats);
+int pager__channel_request(struct pager_conn *conn,
+			   const struct extpager_channel_desc *d, void *buf,
+			   unsigned int *flags);
 
 /* serve.c */
 int pager__recv_here(struct pager_conn *conn, int block);

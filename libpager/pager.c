@@ -493,48 +493,121 @@ PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
 	return pager__stats(pager->conn, pager->id, stats);
 }
 
+/*
+ * Call the read callback for request @req_id over [@offset, @offset + *@len)
+ * into @buf: returns 0 (the data is in @buf, its flags in *@flags),
+ * PAGER_UNAVAILABLE or -errno.  Pages past the object's extent fail, as
+ * past the end of a file: that tail is answered here, and *@len cut to
+ * what is left to answer (maybe nothing).
+ */
+static int read_run(struct pager *pager, uint32_t req_id, uint64_t offset,
+		    size_t *len, enum pager_access access, void *buf,
+		    unsigned int *flags)
+{
+	*flags = 0;
+	if (pager->ops->extent) {
+		uint64_t end = pager->ops->extent(pager);
+
+		end = (end + page_size() - 1) / page_size() * page_size();
+		if (end < offset + *len) {
+			uint64_t from = end > offset ? end : offset;
+
+			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, from,
+			       offset + *len - from, ENXIO);
+			*len = from - offset;
+			if (!*len)
+				return 0;
+		}
+	}
+	if (!buf)
+		return -ENOMEM;
+	return pager->ops->read(pager, offset, *len, buf, access, flags);
+}
+
+/* Answer request @req_id over netlink with what read_run() returned. */
+static void answer_run(struct pager *pager, uint32_t req_id, uint64_t offset,
+		       size_t len, int ret, const void *buf, unsigned int flags)
+{
+	if (ret == 0) {
+		ret = supply(pager, req_id, offset, len, buf, flags);
+		/* Not sent: the faults must not wait for the timeout. */
+		if (ret < 0)
+			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
+	} else if (ret == PAGER_UNAVAILABLE) {
+		answer(pager, EXTPAGER_CMD_DATA_UNAVAILABLE, req_id, offset, len, 0);
+	} else {
+		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len,
+		       ret < 0 ? -ret : EIO);
+	}
+}
+
 static void handle_request(struct pager *pager, struct nlattr **tb, void *buf)
 {
 	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
 	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
 	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
 	enum pager_access access = PAGER_ACCESS_READ;
-	unsigned int flags = 0;
+	unsigned int flags;
 	int ret;
 
 	if (tb[EXTPAGER_A_OBJECT_ACCESS] &&
 	    nla_get_u32(tb[EXTPAGER_A_OBJECT_ACCESS]) == EXTPAGER_ACCESS_WRITE)
 		access = PAGER_ACCESS_WRITE;
-	if (!buf) {
-		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, ENOMEM);
-		return;
-	}
-	if (pager->ops->extent) {
-		uint64_t end = pager->ops->extent(pager);
+	ret = read_run(pager, req_id, offset, &len, access, buf, &flags);
+	if (len)
+		answer_run(pager, req_id, offset, len, ret, buf, flags);
+}
 
-		end = (end + page_size() - 1) / page_size() * page_size();
-		/* Pages past the extent fail, as past the end of a file. */
-		if (end < offset + len) {
-			uint64_t from = end > offset ? end : offset;
+static int unlock_answer(struct pager *pager, uint64_t offset, size_t len)
+{
+	return !pager->ops->unlock || pager->ops->unlock(pager, offset, len) == 0;
+}
 
-			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, from,
-			       offset + len - from, ENXIO);
-			if (from == offset)
-				return;
-			len = from - offset;
-		}
+/*
+ * A request or unlock a data channel handed out, described by @d: call the
+ * callbacks as for its netlink twin, and return the answer to commit (see
+ * uapi/linux/extpager_channel.h), with its flags in *@flags and the data
+ * in @buf.  An answer sent over netlink (a run cut at the extent) commits
+ * EXTPAGER_CHANNEL_NONE.
+ */
+int pager__channel_request(struct pager_conn *conn,
+			   const struct extpager_channel_desc *d, void *buf,
+			   unsigned int *flags)
+{
+	struct pager *pager = find_pager(conn, d->object_id);
+	size_t len = d->length;
+	unsigned int pflags;
+	int ret;
+
+	*flags = 0;
+	if (!pager)
+		return -ENXIO;
+	handling = pager;
+	if (d->cmd == EXTPAGER_CMD_DATA_UNLOCK) {
+		ret = unlock_answer(pager, d->offset, len) ? 0 : -EACCES;
+		goto out;
 	}
-	ret = pager->ops->read(pager, offset, len, buf, access, &flags);
-	if (ret == 0) {
-		ret = supply(pager, req_id, offset, len, buf, flags);
-		/* Not sent: the faults must not wait for the timeout. */
-		if (ret < 0)
-			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
-	} else if (ret == PAGER_UNAVAILABLE)
-		answer(pager, EXTPAGER_CMD_DATA_UNAVAILABLE, req_id, offset, len, 0);
-	else
-		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len,
-		       ret < 0 ? -ret : EIO);
+	ret = read_run(pager, d->request_id, d->offset, &len,
+		       d->access == EXTPAGER_ACCESS_WRITE ? PAGER_ACCESS_WRITE :
+							    PAGER_ACCESS_READ,
+		       buf, &pflags);
+	if (len != d->length) {
+		if (len)
+			answer_run(pager, d->request_id, d->offset, len, ret, buf, pflags);
+		ret = EXTPAGER_CHANNEL_NONE;
+	} else if (ret == 0) {
+		ret = EXTPAGER_CHANNEL_SUPPLY;
+		*flags = (pflags & PAGER_READONLY ? EXTPAGER_SUPPLY_FLAGS_READONLY : 0) |
+			 (pflags & PAGER_PRECIOUS ? EXTPAGER_SUPPLY_FLAGS_PRECIOUS : 0);
+	} else if (ret == PAGER_UNAVAILABLE) {
+		ret = EXTPAGER_CHANNEL_UNAVAILABLE;
+	} else if (ret > 0 || ret < -4095) {
+		ret = -EIO;
+	}
+out:
+	handling = NULL;
+	put_pager(pager);
+	return ret;
 }
 
 static void handle_unlock(struct pager *pager, struct nlattr **tb)
@@ -543,7 +616,7 @@ static void handle_unlock(struct pager *pager, struct nlattr **tb)
 	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
 	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
 	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
-	int grant = !pager->ops->unlock || pager->ops->unlock(pager, offset, len) == 0;
+	int grant = unlock_answer(pager, offset, len);
 
 	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
 	    nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, grant)) {

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <netlink/genl/genl.h>
@@ -37,6 +38,7 @@ struct serve_pool {
 	struct pager_conn *conn;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* an event came or may be free to run */
+	int event_fd;			/* the same, for workers with a channel */
 	struct pager_event *head, **tail;
 	unsigned int waiting;		/* events no worker took yet */
 	unsigned int idle;		/* workers waiting on cond */
@@ -47,7 +49,18 @@ struct serve_worker {
 	struct serve_pool *pool;
 	pthread_t thread;
 	void *buf;			/* its run buffer */
+	bool channel;			/* @ch is open */
+	struct pager_channel ch;
 };
+
+/* Wake the workers that wait in their channel's ring.  Under pool->lock. */
+static void wake_channels(struct serve_pool *pool)
+{
+	uint64_t one = 1;
+
+	if (pool->event_fd >= 0)
+		(void)!write(pool->event_fd, &one, sizeof(one));
+}
 
 /* The buffer a read callback fills: the longest run the kernel asks for. */
 static void *run_buf(void)
@@ -90,17 +103,35 @@ PAGER_API int pager_dispatch(struct pager_conn *conn)
 	return pager__recv_here(conn, 0);
 }
 
+/*
+ * With a data channel, its ring waits for the channel, the socket and the
+ * wake eventfd at once; if the channel stops working, the socket alone
+ * serves, as without one.
+ */
 static int serve_here(struct pager_conn *conn)
 {
-	int err = 0;
+	struct pager_channel ch;
+	bool channel;
+	int err;
 
+	err = pager__channel_open(conn, pager_conn_fd(conn), conn->wake_fd, &ch);
+	if (err && pager__channel_forced())
+		return err;
+	channel = !err;
+	err = 0;
 	pager__receiving(conn, 1);
 	while (has_pagers(conn)) {
-		err = pager__recv(conn, 1, handle_here, conn);
+		err = pager__recv(conn, !channel, handle_here, conn);
 		if (err < 0)
 			break;
+		if (channel && pager__channel_run(conn, &ch) < 0) {
+			pager__channel_close(&ch);
+			channel = false;
+		}
 	}
 	pager__receiving(conn, -1);
+	if (channel)
+		pager__channel_close(&ch);
 	return err < 0 ? err : 0;
 }
 
@@ -120,6 +151,7 @@ static void enqueue(struct pager_event *ev, void *arg)
 	pool->waiting++;
 	if (pool->idle)
 		pthread_cond_signal(&pool->cond);
+	wake_channels(pool);
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -147,42 +179,66 @@ static void unlink_event(struct serve_pool *pool, struct pager_event *ev)
 }
 
 /*
- * A worker that finishes an event looks for the next one itself, so an
- * event its own unblocked is never left waiting; one that takes an event
- * while more wait wakes another, which may find one free to run.
+ * Run @ev, which pick() found.  Under pool->lock, dropped meanwhile.  A
+ * worker that finishes an event looks for the next one itself, so an event
+ * its own unblocked is never left waiting; one that takes an event while
+ * more wait wakes another, which may find one free to run.
  */
+static void run_event(struct serve_worker *w, struct pager_event *ev)
+{
+	struct serve_pool *pool = w->pool;
+
+	ev->running = true;
+	pool->waiting--;
+	if (pool->waiting && pool->idle)
+		pthread_cond_signal(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+	pager__handle(pool->conn, ev->nlh, w->buf);
+	pthread_mutex_lock(&pool->lock);
+	unlink_event(pool, ev);
+	if (pool->stop && !pool->head) {
+		pthread_cond_broadcast(&pool->cond);
+		wake_channels(pool);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	pager__free_event(pool->conn, ev);
+	pthread_mutex_lock(&pool->lock);
+}
+
 static void *serve_worker(void *arg)
 {
 	struct serve_worker *w = arg;
 	struct serve_pool *pool = w->pool;
 	struct pager_event *ev;
+	bool done;
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		ev = pick(pool);
-		if (!ev) {
-			if (pool->stop && !pool->head)
-				break;
+		if (ev) {
+			run_event(w, ev);
+			continue;
+		}
+		if (pool->stop && !pool->head)
+			break;
+		if (!w->channel) {
 			pool->idle++;
 			pthread_cond_wait(&pool->cond, &pool->lock);
 			pool->idle--;
 			continue;
 		}
-		ev->running = true;
-		pool->waiting--;
-		if (pool->waiting && pool->idle)
-			pthread_cond_signal(&pool->cond);
+		/* Its ring waits for its channel and for the pool's events. */
 		pthread_mutex_unlock(&pool->lock);
-		pager__handle(pool->conn, ev->nlh, w->buf);
-		pthread_mutex_lock(&pool->lock);
-		unlink_event(pool, ev);
-		if (pool->stop && !pool->head)
-			pthread_cond_broadcast(&pool->cond);
-		pthread_mutex_unlock(&pool->lock);
-		pager__free_event(pool->conn, ev);
+		if (pager__channel_run(pool->conn, &w->ch) < 0) {
+			pager__channel_close(&w->ch);
+			w->channel = false;
+		}
 		pthread_mutex_lock(&pool->lock);
 	}
+	done = w->channel;
 	pthread_mutex_unlock(&pool->lock);
+	if (done)
+		pager__channel_close(&w->ch);
 	return NULL;
 }
 
@@ -199,6 +255,7 @@ static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
 	pool.tail = &pool.head;
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.cond, NULL);
+	pool.event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	for (n = 0; n < nthreads; n++) {
 		w[n].pool = &pool;
 		w[n].buf = run_buf();
@@ -206,8 +263,24 @@ static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
 			err = -ENOMEM;
 			break;
 		}
+		/* All workers have a channel, or none. */
+		if (pool.event_fd >= 0 && (!n || w[0].channel)) {
+			err = pager__channel_open(conn, pool.event_fd, -1, &w[n].ch);
+			w[n].channel = !err;
+			if (err && (n || pager__channel_forced())) {
+				free(w[n].buf);
+				break;
+			}
+			err = 0;
+		} else if (pager__channel_forced()) {
+			err = pool.event_fd < 0 ? -errno : -EOPNOTSUPP;
+			free(w[n].buf);
+			break;
+		}
 		err = -pthread_create(&w[n].thread, NULL, serve_worker, &w[n]);
 		if (err) {
+			if (w[n].channel)
+				pager__channel_close(&w[n].ch);
 			free(w[n].buf);
 			break;
 		}
@@ -223,11 +296,14 @@ static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
 	pthread_mutex_lock(&pool.lock);
 	pool.stop = true;
 	pthread_cond_broadcast(&pool.cond);
+	wake_channels(&pool);
 	pthread_mutex_unlock(&pool.lock);
 	for (i = 0; i < n; i++) {
 		pthread_join(w[i].thread, NULL);
 		free(w[i].buf);
 	}
+	if (pool.event_fd >= 0)
+		close(pool.event_fd);
 	pthread_cond_destroy(&pool.cond);
 	pthread_mutex_destroy(&pool.lock);
 	free(w);

@@ -15,6 +15,9 @@
  *   extpager_managers_lock (mutex)  the managers, their lists of objects,
  *                                   obj->manager (with obj->lock)
  *   extpager_object.lock (mutex)    everything else in the object
+ *   extpager_manager.lock (spin)    the manager's data channels and their
+ *                                   tags; a request is handed to a FETCH,
+ *                                   or a FETCH failed, under it
  * Writeback is waited for under a folio lock (a page about to be written
  * waits for its return).  Neither mutex is held while copying from
  * userspace, waiting for a folio or for writeback, or waiting for a manager.
@@ -36,6 +39,8 @@
  *   - room in the manager's full receive queue: for INIT, DATA_REQUEST and
  *     DATA_UNLOCK, the fault's own wait above; for LOCK_COMPLETED, the lock
  *     request's worker, nothing held, request_timeout_ms at most.
+ * The kernel never waits for a data channel: a request that finds no FETCH
+ * waiting goes over netlink, and a FETCH waits in the manager's ring.
  * A supply copies from the manager's memory into claimed, locked folios
  * with page faults disabled; it takes faults only with no folio claimed.
  */
@@ -45,11 +50,16 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include <uapi/linux/extpager_channel.h>
+
 struct genl_info;
+struct io_uring_cmd;
 struct net;
 struct netlink_ext_ack;
 struct nlattr;
@@ -57,14 +67,52 @@ struct writeback_control;
 
 /*
  * A manager: the generic netlink socket, named by netns and port id, that
- * created objects.  It goes when the socket is released (NETLINK_URELEASE).
+ * created objects or opened data channels.  It leaves extpager_managers
+ * when the socket is released (NETLINK_URELEASE); its channels keep the
+ * structure, detached, until they are closed.
  */
 struct extpager_manager {
 	struct list_head node;		/* in extpager_managers */
 	struct net *net;
 	u32 portid;
 	struct list_head objects;
+	refcount_t refs;		/* the list's and each channel's */
+	spinlock_t lock;		/* @channels, @gone, the channels' tags */
+	struct list_head channels;
+	unsigned int next_channel;	/* where the next request looks first */
+	bool gone;			/* the socket is released */
 };
+
+/*
+ * A tag of a data channel (channel.c): idle, fetching (@cmd, a FETCH
+ * waiting for a request) or busy (a request handed out, @object).
+ */
+struct extpager_tag {
+	struct io_uring_cmd *cmd;
+	u32 object;			/* the request's object, 0 if none */
+	u32 request;
+	bool unlock;			/* a DATA_UNLOCK, not a DATA_REQUEST */
+	pgoff_t index;
+	unsigned int nr;
+};
+
+/* A data channel, the file channel-open returned. */
+struct extpager_channel {
+	struct list_head node;		/* in mgr->channels */
+	struct extpager_manager *mgr;
+	struct extpager_channel_desc *descs;	/* mmap()ed by the manager */
+	unsigned int nr_tags;
+	unsigned int fetching;		/* tags with a FETCH waiting */
+	struct extpager_tag tags[];
+};
+
+/* What a FETCH keeps in its io_uring_cmd. */
+struct extpager_fetch_pdu {
+	int result;			/* what it completes with */
+	u16 tag;
+};
+
+#define extpager_fetch_pdu(cmd)	io_uring_cmd_to_pdu(cmd, struct extpager_fetch_pdu)
 
 struct extpager_stats {
 	atomic_long_t faults;
@@ -81,6 +129,7 @@ struct extpager_stats {
 	atomic_long_t default_faults;
 	atomic_long_t default_failures;
 	atomic_long_t redelivered;
+	atomic_long_t channel_requests;
 };
 
 /*
@@ -220,6 +269,10 @@ extern atomic_long_t orphan_pages_dropped;
 /* Every object's background work; drained before the module goes. */
 extern struct workqueue_struct *extpager_wq;
 
+/* channel.c */
+struct file *extpager_channel_open(const struct genl_info *info,
+				   unsigned int nr_tags);
+
 /* object.c */
 extern struct xarray extpager_objects;
 int extpager_fs_init(void);
@@ -237,6 +290,8 @@ void extpager_object_destroy(struct extpager_object *obj);
 struct file *extpager_object_adopt(struct extpager_object *obj,
 				   const struct genl_info *info);
 void extpager_object_adopted(struct extpager_object *obj);
+struct extpager_manager *extpager_manager_hold(const struct genl_info *info);
+void extpager_manager_put(struct extpager_manager *mgr);
 
 /* fault.c */
 extern const struct vm_operations_struct extpager_vm_ops;
@@ -264,6 +319,8 @@ void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
 			pgoff_t index, unsigned int nr, u32 id);
 void extpager_free_sigbus(struct extpager_object *obj);
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant);
+int extpager_answer_nodata(struct extpager_object *obj, u32 id, pgoff_t index,
+			   unsigned int nr, int err, struct netlink_ext_ack *extack);
 
 /* pageout.c */
 void extpager_pageout_init(struct extpager_object *obj);
@@ -314,6 +371,7 @@ void extpager_return_failed(struct extpager_object *obj,
 void extpager_resend_now(struct extpager_object *obj);
 int extpager_deliver(struct extpager_object *obj,
 		     struct extpager_request *req);
+void extpager_send_again(struct extpager_object *obj, u32 id);
 /*
  * How soon a message that found the manager's receive queue full is tried
  * again, in ms.
@@ -354,5 +412,8 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req);
 int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 				   pgoff_t first, pgoff_t last, int error);
+int extpager_channel_send(struct extpager_object *obj,
+			  const struct extpager_request *req);
+void extpager_channels_detach(struct extpager_manager *mgr);
 
 #endif /* _EXTPAGER_H */

@@ -422,6 +422,36 @@ void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
 }
 
 /*
+ * Answer pages [index, index + nr) of request @id without data: with zeros
+ * if @err is 0 (data-unavailable), else by failing them with @err
+ * (data-error).  Fails, changing nothing, as extpager_claim().
+ */
+int extpager_answer_nodata(struct extpager_object *obj, u32 id, pgoff_t index,
+			   unsigned int nr, int err, struct netlink_ext_ack *extack)
+{
+	struct folio **folios;
+	int ret;
+
+	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	if (!folios)
+		return -ENOMEM;
+	ret = extpager_claim(obj, id, index, nr, folios, extack);
+	if (ret)
+		goto out;
+	extpager_claim_done(obj, id);
+	if (err) {
+		atomic_long_add(nr, &obj->stats.errors);
+		trace_extpager_error(obj->id, id, index, nr, err);
+		extpager_fail_folios(obj, folios, index, nr, err);
+	} else {
+		extpager_zero_fill(obj, folios, index, nr, id);
+	}
+out:
+	kfree(folios);
+	return ret;
+}
+
+/*
  * DATA_UNLOCK: a write hit a page the manager supplied read-only
  * (PG_checked).  Ask once per page; every writer waits for the answer,
  * for at most request_timeout_ms.  ->page_mkwrite has no retry path, so

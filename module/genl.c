@@ -99,6 +99,11 @@ static const struct nla_policy extpager_object_create_anon_nl_policy[EXTPAGER_A_
 	[EXTPAGER_A_OBJECT_SIZE] = { .type = NLA_UINT, },
 };
 
+/* EXTPAGER_CMD_CHANNEL_OPEN - do */
+static const struct nla_policy extpager_channel_open_nl_policy[EXTPAGER_A_OBJECT_TAGS + 1] = {
+	[EXTPAGER_A_OBJECT_TAGS] = NLA_POLICY_RANGE(NLA_U32, 1, EXTPAGER_CHANNEL_MAX_DEPTH),
+};
+
 /* Ops table for extpager */
 static const struct genl_split_ops extpager_nl_ops[] = {
 	{
@@ -209,6 +214,13 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.doit		= extpager_nl_object_create_anon_doit,
 		.policy		= extpager_object_create_anon_nl_policy,
 		.maxattr	= EXTPAGER_A_OBJECT_SIZE,
+		.flags		= GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd		= EXTPAGER_CMD_CHANNEL_OPEN,
+		.doit		= extpager_nl_channel_open_doit,
+		.policy		= extpager_channel_open_nl_policy,
+		.maxattr	= EXTPAGER_A_OBJECT_TAGS,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 };

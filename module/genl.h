@@ -38,6 +38,7 @@ int extpager_nl_default_pager_set_doit(struct sk_buff *skb,
 				       struct genl_info *info);
 int extpager_nl_object_create_anon_doit(struct sk_buff *skb,
 					struct genl_info *info);
+int extpager_nl_channel_open_doit(struct sk_buff *skb, struct genl_info *info);
 
 extern struct genl_family extpager_nl_family;
 

@@ -125,16 +125,17 @@ static int extpager_nl_may_manage(struct genl_info *info, bool admin)
 }
 
 /*
- * Reply with @file's object (id, fd, size) and install the fd, O_CLOEXEC:
- * as net/handshake's accept, the fd exists only if the reply went out.  An
+ * Reply with @file's fd, installed O_CLOEXEC, and what it is: an object
+ * (id and size) or, if @tags, a data channel of that many tags.  As
+ * net/handshake's accept, the fd exists only if the reply went out.  An
  * @adopted object's manager hears of it after the reply, so that it knows
  * the object before its events, and before fd_install(), which lets
  * another thread close the last file.  Consumes @file.
  */
 static int extpager_nl_reply_file(struct genl_info *info, struct file *file,
-				  bool adopted)
+				  u32 tags, bool adopted)
 {
-	struct extpager_object *obj = EXTPAGER_OBJ(file_inode(file));
+	struct extpager_object *obj = tags ? NULL : EXTPAGER_OBJ(file_inode(file));
 	struct sk_buff *reply;
 	void *hdr;
 	int fd, err;
@@ -145,15 +146,16 @@ static int extpager_nl_reply_file(struct genl_info *info, struct file *file,
 		goto put_file;
 	}
 	err = -ENOMEM;
-	reply = genlmsg_new(2 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u64)),
+	reply = genlmsg_new(3 * nla_total_size(sizeof(u32)) + nla_total_size(sizeof(u64)),
 			    GFP_KERNEL);
 	if (!reply)
 		goto put_fd;
 	hdr = genlmsg_iput(reply, info);
-	if (!hdr ||
-	    nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, obj->id) ||
-	    nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd) ||
-	    nla_put_uint(reply, EXTPAGER_A_OBJECT_SIZE, i_size_read(&obj->vfs_inode))) {
+	if (!hdr || nla_put_u32(reply, EXTPAGER_A_OBJECT_FD, fd) ||
+	    (obj && (nla_put_u32(reply, EXTPAGER_A_OBJECT_ID, obj->id) ||
+		     nla_put_uint(reply, EXTPAGER_A_OBJECT_SIZE,
+				  i_size_read(&obj->vfs_inode)))) ||
+	    (tags && nla_put_u32(reply, EXTPAGER_A_OBJECT_TAGS, tags))) {
 		nlmsg_free(reply);
 		err = -EMSGSIZE;
 		goto put_fd;
@@ -206,7 +208,7 @@ static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
 				      orphan_lifetime_ms);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	return extpager_nl_reply_file(info, file, false);
+	return extpager_nl_reply_file(info, file, 0, false);
 }
 
 int extpager_nl_object_create_doit(struct sk_buff *skb, struct genl_info *info)
@@ -275,7 +277,26 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 		extpager_object_put(obj);
 		return PTR_ERR(file);
 	}
-	return extpager_nl_reply_file(info, file, true);
+	return extpager_nl_reply_file(info, file, 0, true);
+}
+
+/* CHANNEL_OPEN: a data channel for the sender's socket. */
+int extpager_nl_channel_open_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *file;
+	u32 tags;
+	int err;
+
+	err = extpager_nl_may_manage(info, netlink_capable(skb, CAP_SYS_ADMIN));
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_TAGS))
+		return -EINVAL;
+	tags = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_TAGS]);
+	file = extpager_channel_open(info, tags);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	return extpager_nl_reply_file(info, file, tags, false);
 }
 
 static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
@@ -330,7 +351,9 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 			 atomic_long_read(&s->default_faults)) ||
 	    nla_put_uint(skb, EXTPAGER_A_STATS_DEFAULT_FAILURES,
 			 atomic_long_read(&s->default_failures)) ||
-	    nla_put_uint(skb, EXTPAGER_A_STATS_REDELIVERED, atomic_long_read(&s->redelivered)))
+	    nla_put_uint(skb, EXTPAGER_A_STATS_REDELIVERED, atomic_long_read(&s->redelivered)) ||
+	    nla_put_uint(skb, EXTPAGER_A_STATS_CHANNEL_REQUESTS,
+			 atomic_long_read(&s->channel_requests)))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);
@@ -513,75 +536,39 @@ int extpager_nl_data_supply_doit(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(reply, info);
 }
 
-/*
- * Claim the pages an answer names: its request and run, checked.  Returns
- * their folios, locked, for the caller to fill or fail and then kfree().
- */
-static struct folio **extpager_nl_claim(struct extpager_object *obj,
-					struct genl_info *info, u32 *id,
-					pgoff_t *index, unsigned int *nr)
+/* DATA_UNAVAILABLE and DATA_ERROR: the run they name, checked, answered. */
+static int extpager_nl_nodata(struct genl_info *info, int err)
 {
-	struct folio **folios;
-	int err;
+	struct extpager_object *obj = info->user_ptr[0];
+	unsigned int nr;
+	pgoff_t index;
+	int ret;
 
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_LENGTH))
-		return ERR_PTR(-EINVAL);
-	*id = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]);
-	err = extpager_nl_run(obj, info,
+		return -EINVAL;
+	ret = extpager_nl_run(obj, info,
 			      nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_LENGTH]),
-			      index, nr);
-	if (err)
-		return ERR_PTR(err);
-	folios = kcalloc(*nr, sizeof(*folios), GFP_KERNEL);
-	if (!folios)
-		return ERR_PTR(-ENOMEM);
-	err = extpager_claim(obj, *id, *index, *nr, folios, info->extack);
-	if (err) {
-		kfree(folios);
-		return ERR_PTR(err);
-	}
-	extpager_claim_done(obj, *id);
-	return folios;
+			      &index, &nr);
+	if (ret)
+		return ret;
+	ret = extpager_answer_nodata(obj, nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]),
+				     index, nr, err, info->extack);
+	if (!ret && !err)
+		extpager_limit_resident(obj);
+	return ret;
 }
 
 int extpager_nl_data_unavailable_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct extpager_object *obj = info->user_ptr[0];
-	struct folio **folios;
-	unsigned int nr;
-	pgoff_t index;
-	u32 id;
-
-	folios = extpager_nl_claim(obj, info, &id, &index, &nr);
-	if (IS_ERR(folios))
-		return PTR_ERR(folios);
-	extpager_zero_fill(obj, folios, index, nr, id);
-	extpager_limit_resident(obj);
-	kfree(folios);
-	return 0;
+	return extpager_nl_nodata(info, 0);
 }
 
 int extpager_nl_data_error_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	struct extpager_object *obj = info->user_ptr[0];
-	struct folio **folios;
-	unsigned int nr;
-	pgoff_t index;
-	int error;
-	u32 id;
-
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ERROR))
 		return -EINVAL;
-	error = nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ERROR]);
-	folios = extpager_nl_claim(obj, info, &id, &index, &nr);
-	if (IS_ERR(folios))
-		return PTR_ERR(folios);
-	atomic_long_add(nr, &obj->stats.errors);
-	trace_extpager_error(obj->id, id, index, nr, -error);
-	extpager_fail_folios(obj, folios, index, nr, -error);
-	kfree(folios);
-	return 0;
+	return extpager_nl_nodata(info, -(int)nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ERROR]));
 }
 
 int extpager_nl_unlock_reply_doit(struct sk_buff *skb, struct genl_info *info)

@@ -6,6 +6,7 @@
  * this file sits below all of them and calls none of them.
  */
 
+#include <linux/io_uring/cmd.h>
 #include <linux/mm.h>
 #include <net/genetlink.h>
 
@@ -111,4 +112,95 @@ int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 	}
 	genlmsg_end(skb, hdr);
 	return genlmsg_unicast(obj->net, skb, obj->portid);
+}
+
+/* A FETCH completes, in its ring's task: its descriptor is written. */
+static void extpager_fetch_done(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	io_uring_cmd_done(cmd, extpager_fetch_pdu(cmd)->result, 0, issue_flags);
+}
+
+/*
+ * Complete @ch's FETCH on tag @t with @result: the tag, or -errno.  From
+ * any context: the completion runs in the ring's task, as ublk's.  Under
+ * mgr->lock.
+ */
+static void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
+				    int result)
+{
+	struct io_uring_cmd *cmd = ch->tags[t].cmd;
+
+	lockdep_assert_held(&ch->mgr->lock);
+	ch->tags[t].cmd = NULL;
+	ch->fetching--;
+	extpager_fetch_pdu(cmd)->result = result;
+	io_uring_cmd_complete_in_task(cmd, extpager_fetch_done);
+}
+
+/*
+ * Hand data request or unlock @req to a FETCH waiting on one of the
+ * manager's data channels, taking the channels in turn.  -EAGAIN if none
+ * waits: the request goes over netlink.  Under obj->lock.
+ */
+int extpager_channel_send(struct extpager_object *obj,
+			  const struct extpager_request *req)
+{
+	struct extpager_manager *mgr = obj->manager;
+	struct extpager_channel *ch;
+	struct extpager_tag *tag;
+	unsigned int t;
+	int err = -EAGAIN;
+
+	lockdep_assert_held(&obj->lock);
+	if (!mgr || list_empty_careful(&mgr->channels))
+		return -EAGAIN;
+	spin_lock(&mgr->lock);
+	list_for_each_entry(ch, &mgr->channels, node) {
+		if (!ch->fetching)
+			continue;
+		for (t = 0; !ch->tags[t].cmd; t++)
+			;
+		tag = &ch->tags[t];
+		tag->object = obj->id;
+		tag->request = req->id;
+		tag->unlock = req->kind == EXTPAGER_REQ_UNLOCK;
+		tag->index = req->index;
+		tag->nr = req->nr;
+		ch->descs[t] = (struct extpager_channel_desc) {
+			.object_id	= obj->id,
+			.request_id	= req->id,
+			.offset		= (u64)req->index << PAGE_SHIFT,
+			.length		= (u64)req->nr << PAGE_SHIFT,
+			.cmd		= tag->unlock ? EXTPAGER_CMD_DATA_UNLOCK :
+							EXTPAGER_CMD_DATA_REQUEST,
+			.access		= req->write || tag->unlock ?
+					  EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ,
+		};
+		extpager_complete_fetch(ch, t, t);
+		atomic_long_inc(&obj->stats.channel_requests);
+		/* The next request tries the next channel first. */
+		list_move_tail(&ch->node, &mgr->channels);
+		err = 0;
+		break;
+	}
+	spin_unlock(&mgr->lock);
+	return err;
+}
+
+/*
+ * The manager's socket is released: its FETCHes fail with -ENOTCONN, and
+ * so will later ones.  Its objects are unbound already.
+ */
+void extpager_channels_detach(struct extpager_manager *mgr)
+{
+	struct extpager_channel *ch;
+	unsigned int t;
+
+	spin_lock(&mgr->lock);
+	mgr->gone = true;
+	list_for_each_entry(ch, &mgr->channels, node)
+		for (t = 0; t < ch->nr_tags; t++)
+			if (ch->tags[t].cmd)
+				extpager_complete_fetch(ch, t, -ENOTCONN);
+	spin_unlock(&mgr->lock);
 }

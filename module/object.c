@@ -250,14 +250,38 @@ static struct extpager_manager *extpager_manager(struct net *net, u32 portid)
 	list_for_each_entry(mgr, &extpager_managers, node)
 		if (mgr->portid == portid && net_eq(mgr->net, net))
 			return mgr;
-	mgr = kmalloc(sizeof(*mgr), GFP_KERNEL);
+	mgr = kzalloc(sizeof(*mgr), GFP_KERNEL);
 	if (!mgr)
 		return NULL;
 	mgr->net = net;
 	mgr->portid = portid;
 	INIT_LIST_HEAD(&mgr->objects);
+	refcount_set(&mgr->refs, 1);
+	spin_lock_init(&mgr->lock);
+	INIT_LIST_HEAD(&mgr->channels);
 	list_add(&mgr->node, &extpager_managers);
 	return mgr;
+}
+
+/* The manager that is the socket that sent @info, for a data channel. */
+struct extpager_manager *extpager_manager_hold(const struct genl_info *info)
+{
+	struct extpager_manager *mgr;
+
+	mutex_lock(&extpager_managers_lock);
+	mgr = extpager_manager(genl_info_net(info), info->snd_portid);
+	if (mgr)
+		refcount_inc(&mgr->refs);
+	mutex_unlock(&extpager_managers_lock);
+	return mgr;
+}
+
+void extpager_manager_put(struct extpager_manager *mgr)
+{
+	if (refcount_dec_and_test(&mgr->refs)) {
+		WARN_ON_ONCE(!list_empty(&mgr->channels));
+		kfree(mgr);
+	}
 }
 
 /* Make @mgr manage @obj.  Under extpager_managers_lock. */
@@ -492,7 +516,8 @@ static int extpager_netlink_event(struct notifier_block *nb,
 			extpager_fail_all(obj);
 		}
 		list_del(&mgr->node);
-		kfree(mgr);
+		extpager_channels_detach(mgr);
+		extpager_manager_put(mgr);
 	}
 	mutex_unlock(&extpager_managers_lock);
 	return NOTIFY_DONE;
@@ -507,7 +532,10 @@ int __init extpager_managers_init(void)
 	return netlink_register_notifier(&extpager_netlink_notifier);
 }
 
-/* Every object is gone (each file pins the module); managers may remain. */
+/*
+ * Every object and channel is gone (each file pins the module); managers
+ * may remain.
+ */
 void extpager_managers_exit(void)
 {
 	struct extpager_manager *mgr, *tmp;
@@ -515,7 +543,7 @@ void extpager_managers_exit(void)
 	netlink_unregister_notifier(&extpager_netlink_notifier);
 	list_for_each_entry_safe(mgr, tmp, &extpager_managers, node) {
 		WARN_ON_ONCE(!list_empty(&mgr->objects));
-		kfree(mgr);
+		extpager_manager_put(mgr);
 	}
 }
 

@@ -171,10 +171,18 @@ bool extpager_transient(int err)
 	return err == -EAGAIN || err == -ENOMEM;
 }
 
-static u8 extpager_request_cmd(const struct extpager_request *req)
+/*
+ * Send data request or unlock @req to the manager: through a FETCH waiting
+ * on one of its data channels, or else over netlink.  Under obj->lock.
+ */
+static int extpager_send(struct extpager_object *obj,
+			 const struct extpager_request *req)
 {
-	return req->kind == EXTPAGER_REQ_UNLOCK ? EXTPAGER_CMD_DATA_UNLOCK :
-						  EXTPAGER_CMD_DATA_REQUEST;
+	if (!extpager_channel_send(obj, req))
+		return 0;
+	return extpager_notify(obj, req->kind == EXTPAGER_REQ_UNLOCK ?
+			       EXTPAGER_CMD_DATA_UNLOCK : EXTPAGER_CMD_DATA_REQUEST,
+			       req);
 }
 
 /*
@@ -199,7 +207,7 @@ static void extpager_resend(struct extpager_object *obj)
 	if (!obj->ready)
 		return;
 	list_for_each_entry_safe(req, tmp, &obj->unsent, unsent_node) {
-		err = extpager_notify(obj, extpager_request_cmd(req), req);
+		err = extpager_send(obj, req);
 		if (extpager_transient(err))
 			goto later;
 		/* Otherwise the manager is gone: fail_all() or the deadline ends it. */
@@ -249,13 +257,31 @@ int extpager_deliver(struct extpager_object *obj,
 
 	/* A recoverable orphan's requests wait for the adopting manager. */
 	if (!extpager_backlog(obj) && obj->manager)
-		err = extpager_notify(obj, extpager_request_cmd(req), req);
+		err = extpager_send(obj, req);
 	if (!extpager_transient(err))
 		return err;
 	list_add_tail(&req->unsent_node, &obj->unsent);
 	if (!delayed_work_pending(&obj->resend_work))
 		mod_delayed_work(system_wq, &obj->resend_work, EXTPAGER_RESEND_DELAY);
 	return 0;
+}
+
+/*
+ * Request @id was handed to a data channel that was closed before it was
+ * answered: it goes to the manager again, unless it is answered, failed,
+ * or waits for an adopting manager meanwhile.
+ */
+void extpager_send_again(struct extpager_object *obj, u32 id)
+{
+	struct extpager_request *req;
+
+	mutex_lock(&obj->lock);
+	req = xa_load(&obj->requests, id);
+	/* If the manager is gone, extpager_fail_all() or the deadline ends it. */
+	if (req && req->kind != EXTPAGER_REQ_RETURN && list_empty(&req->unsent_node) &&
+	    (req->kind == EXTPAGER_REQ_UNLOCK ? req->result == 1 : req->pending))
+		extpager_deliver(obj, req);
+	mutex_unlock(&obj->lock);
 }
 
 /* Mach's memory_object_init, once per manager.  Under obj->lock. */

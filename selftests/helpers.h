@@ -216,6 +216,14 @@ static const struct pager_ops pattern_ops = {
 	.terminate	= pattern_terminate,
 };
 
+/* Whether libpager must serve over the data channel (run_tests.sh's default). */
+static inline bool forced_channel(void)
+{
+	const char *t = getenv("LIBPAGER_TRANSPORT");
+
+	return t && !strcmp(t, "channel");
+}
+
 static inline void *serve_thread(void *conn)
 {
 	return (void *)(intptr_t)pager_serve(conn, 1);

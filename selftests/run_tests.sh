@@ -9,6 +9,10 @@
 # prints no case at all, or outlives EXTPAGER_TEST_TIMEOUT seconds (default
 # 1800) counts as one more failure.  Exits non-zero if anything failed.
 #
+# libpager serves over the data channel (LIBPAGER_TRANSPORT=channel, so that
+# a silent fallback to netlink fails); the suites that exercise faults,
+# libpager and pageout run a second time over netlink alone.
+#
 # A case that hangs is caught by the harness, at its own timeout; this limit
 # is for a program that hangs outside its cases, so it is far above the sum
 # of any program's cases on a slow guest (defpager_test: 270 s on the debug
@@ -31,13 +35,22 @@ else
 	progs=("$top"/build/selftests/*_test "$top"/selftests/*_test.sh)
 fi
 
+both=" fault_test libpager_test pageout_test "
+runs=()
+for p in "${progs[@]}"; do
+	runs+=("channel $p")
+	[[ $both = *" ${p##*/} "* ]] && runs+=("netlink $p")
+done
+
 pass=0 fail=0 skip=0
 out=$(mktemp)
-for p in "${progs[@]}"; do
+for run in "${runs[@]}"; do
+	transport=${run%% *} p=${run#* }
 	name=${p##*/}
+	[[ $both = *" $name "* ]] && name="$name ($transport)"
 	echo "# selftests: extpager: $name"
 	start=$SECONDS
-	timeout -k 10 "$timeout" "$p" 2>&1 | tee "$out"
+	LIBPAGER_TRANSPORT=$transport timeout -k 10 "$timeout" "$p" 2>&1 | tee "$out"
 	rc=${PIPESTATUS[0]}
 	echo "# $name: $((SECONDS - start)) s"
 	n_pass=$(grep -cE '^ok [0-9]+' "$out" | tr -d ' ')

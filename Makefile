@@ -144,7 +144,7 @@ build/examples/%: examples/%.c build/libpager.a
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
 build/stage/.installed: build/libpager.so.1 build/libpager.a build/libpager.pc \
-		libpager/libpager.h uapi/linux/extpager.h $(DAEMONS)
+		libpager/libpager.h $(wildcard uapi/linux/*.h) $(DAEMONS)
 	rm -rf $(STAGE)
 	$(MAKE) --no-print-directory install DESTDIR=$(STAGE)
 	touch $@

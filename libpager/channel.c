@@ -222,15 +222,20 @@ int pager__channel_run(struct pager_conn *conn, struct pager_channel *ch)
 			if (res == -ENOTCONN || res == -ECANCELED || sent == SENT_FETCH)
 				return res;
 			/*
-			 * An answer refused (the request timed out, say): it
-			 * is not ours any more, release the tag; if that
-			 * failed, the tag was idle already: fetch.
+			 * An answer refused: the request timed out (ESTALE),
+			 * or it failed on its way, and then its faults must
+			 * not wait for the timeout: fail them over netlink.
+			 * Then release the tag; if that failed, the tag was
+			 * idle already: fetch.
 			 */
-			if (sent == SENT_ANSWER)
+			if (sent == SENT_ANSWER) {
+				if (res != -ESTALE)
+					pager__channel_fail(conn, &ch->descs[tag], res);
 				prep_cmd(ch, EXTPAGER_CHANNEL_COMMIT_AND_FETCH, tag,
 					 EXTPAGER_CHANNEL_NONE, 0, NULL);
-			else
+			} else {
 				prep_cmd(ch, EXTPAGER_CHANNEL_FETCH, tag, 0, 0, NULL);
+			}
 			continue;
 		}
 		answer = pager__channel_request(conn, &ch->descs[tag], ch->buf, &flags);

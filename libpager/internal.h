@@ -116,6 +116,8 @@ int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats
 int pager__channel_request(struct pager_conn *conn,
 			   const struct extpager_channel_desc *d, void *buf,
 			   unsigned int *flags);
+void pager__channel_fail(struct pager_conn *conn,
+			 const struct extpager_channel_desc *d, int err);
 
 /* serve.c */
 int pager__recv_here(struct pager_conn *conn, int block);

@@ -294,6 +294,9 @@ int pager_dispatch(struct pager_conn *conn);
  * (a DATA_RETURN before a later DATA_REQUEST for its page), and TERMINATE
  * after every earlier event of its object.  Callbacks must then be
  * thread-safe.  One call at a time per connection.
+ * When the kernel offers one, each serving thread also takes data requests
+ * and unlocks over an io_uring data channel of its own; the rest comes over
+ * netlink.  LIBPAGER_TRANSPORT=netlink or =channel forces one transport.
  */
 int pager_serve(struct pager_conn *conn, unsigned int nthreads);
 

@@ -610,6 +610,32 @@ out:
 	return ret;
 }
 
+/*
+ * The channel refused the answer to @d with @err: answer it over netlink
+ * instead, with an error (a denial, for an unlock).
+ */
+void pager__channel_fail(struct pager_conn *conn,
+			 const struct extpager_channel_desc *d, int err)
+{
+	struct pager *pager = find_pager(conn, d->object_id);
+	struct nl_msg *msg;
+
+	if (!pager)
+		return;
+	if (d->cmd != EXTPAGER_CMD_DATA_UNLOCK) {
+		answer(pager, EXTPAGER_CMD_DATA_ERROR, d->request_id, d->offset,
+		       d->length, -err);
+	} else {
+		msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
+		if (msg && !nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, d->request_id) &&
+		    !nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, 0))
+			pager__send(conn, msg);
+		else
+			nlmsg_free(msg);
+	}
+	put_pager(pager);
+}
+
 static void handle_unlock(struct pager *pager, struct nlattr **tb)
 {
 	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);

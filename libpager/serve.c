@@ -263,20 +263,15 @@ static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
 			err = -ENOMEM;
 			break;
 		}
-		/* All workers have a channel, or none. */
-		if (pool.event_fd >= 0 && (!n || w[0].channel)) {
-			err = pager__channel_open(conn, pool.event_fd, -1, &w[n].ch);
-			w[n].channel = !err;
-			if (err && (n || pager__channel_forced())) {
-				free(w[n].buf);
-				break;
-			}
-			err = 0;
-		} else if (pager__channel_forced()) {
-			err = pool.event_fd < 0 ? -errno : -EOPNOTSUPP;
+		/* A worker without a channel serves the pool alone. */
+		err = pool.event_fd < 0 ? -EMFILE :
+		      pager__channel_open(conn, pool.event_fd, -1, &w[n].ch);
+		w[n].channel = !err;
+		if (err && pager__channel_forced()) {
 			free(w[n].buf);
 			break;
 		}
+		err = 0;
 		err = -pthread_create(&w[n].thread, NULL, serve_worker, &w[n]);
 		if (err) {
 			if (w[n].channel)

@@ -95,6 +95,8 @@ static int extpager_channel_answer(struct extpager_channel *ch,
 	err = -ESTALE;
 	if (READ_ONCE(obj->manager) != ch->mgr)
 		goto put;
+	/* The manager is at work: what waits for room in its socket goes. */
+	extpager_resend_now(obj);
 	if (tag->unlock) {
 		err = extpager_unlock_reply(obj, tag->request, !c->result);
 		goto put;
@@ -116,9 +118,10 @@ static int extpager_channel_answer(struct extpager_channel *ch,
 	default:
 		err = extpager_answer_nodata(obj, tag->request, tag->index, tag->nr,
 					     c->result, NULL);
-		break;
+		goto put;
 	}
-	extpager_limit_resident(obj);
+	if (!err)
+		extpager_limit_resident(obj);
 put:
 	extpager_object_put(obj);
 	return err;
@@ -129,7 +132,8 @@ static bool extpager_answer_valid(const struct extpager_channel_cmd *c, bool unl
 {
 	if (c->flags & ~(EXTPAGER_SUPPLY_FLAGS_READONLY | EXTPAGER_SUPPLY_FLAGS_PRECIOUS))
 		return false;
-	if (c->flags && c->result != EXTPAGER_CHANNEL_SUPPLY)
+	/* Flags go with a supply's data, and an unlock has none. */
+	if (c->flags && (c->result != EXTPAGER_CHANNEL_SUPPLY || unlock))
 		return false;
 	if (c->result == EXTPAGER_CHANNEL_NONE || c->result == EXTPAGER_CHANNEL_SUPPLY)
 		return true;
@@ -149,24 +153,28 @@ static int extpager_commit(struct extpager_channel *ch, struct io_uring_cmd *cmd
 			   unsigned int issue_flags)
 {
 	struct extpager_manager *mgr = ch->mgr;
-	struct extpager_tag *tag = &ch->tags[t], busy;
+	struct extpager_tag *tag = &ch->tags[t], handed;
 	int err = 0;
 
 	spin_lock(&mgr->lock);
-	busy = *tag;
-	if (tag->cmd || !tag->object || !extpager_answer_valid(c, tag->unlock))
+	handed = *tag;
+	if (tag->cmd || !tag->object || !extpager_answer_valid(c, tag->unlock)) {
 		err = -EINVAL;
-	else
+	} else {
 		tag->object = 0;	/* answering: no second commit meanwhile */
+		ch->busy--;
+	}
 	spin_unlock(&mgr->lock);
 	if (err)
 		return err;
 
-	err = extpager_channel_answer(ch, &busy, c);
+	err = extpager_channel_answer(ch, &handed, c);
 	if (err) {
 		spin_lock(&mgr->lock);
-		if (!tag->cmd && !tag->object)
-			*tag = busy;
+		if (!tag->cmd && !tag->object) {
+			*tag = handed;
+			ch->busy++;
+		}
 		spin_unlock(&mgr->lock);
 		return err;
 	}

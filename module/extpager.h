@@ -103,6 +103,7 @@ struct extpager_channel {
 	struct extpager_channel_desc *descs;	/* mmap()ed by the manager */
 	unsigned int nr_tags;
 	unsigned int fetching;		/* tags with a FETCH waiting */
+	unsigned int busy;		/* tags with a request handed out */
 	struct extpager_tag tags[];
 };
 
@@ -241,6 +242,7 @@ struct extpager_request {
 	bool write;			/* the fault that caused it */
 	bool clean;			/* return: no page was modified */
 	bool overflow;			/* return: max_returns are in flight */
+	bool behind;			/* unlock: must follow a return, on netlink */
 	pgoff_t index;
 	unsigned int nr;
 	unsigned int pending;		/* data: folios not yet answered */

@@ -488,6 +488,11 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 				      &obj->next_request_id, GFP_KERNEL);
 		if (err < 0)
 			goto unlock;
+		/*
+		 * A page being returned: the manager hears of the unlock after
+		 * the return, on the socket that carries it, not on a channel.
+		 */
+		new->behind = folio_test_writeback(folio);
 		err = extpager_deliver(obj, new);
 		if (err) {
 			xa_erase(&obj->requests, new->id);

@@ -112,15 +112,15 @@ static int extpager_nl_run(struct extpager_object *obj, struct genl_info *info,
 }
 
 /*
- * Creating or adopting objects needs CAP_SYS_ADMIN (@admin: the sender has
- * it) or extpager.unprivileged.
+ * Creating or adopting objects, or opening a data channel, needs
+ * CAP_SYS_ADMIN (@admin: the sender has it) or extpager.unprivileged.
  */
 static int extpager_nl_may_manage(struct genl_info *info, bool admin)
 {
 	if (admin || READ_ONCE(unprivileged))
 		return 0;
 	NL_SET_ERR_MSG(info->extack,
-		       "creating or adopting objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
+		       "managing objects needs CAP_SYS_ADMIN (or extpager.unprivileged=1)");
 	return -EPERM;
 }
 

@@ -139,25 +139,28 @@ static void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
 
 /*
  * Hand data request or unlock @req to a FETCH waiting on one of the
- * manager's data channels, taking the channels in turn.  -EAGAIN if none
- * waits: the request goes over netlink.  Under obj->lock.
+ * manager's data channels: on the channel with the fewest requests handed
+ * out (each is a serving thread; one whose every tag waits is idle), the
+ * channels taking turns among equals.  -EAGAIN if none waits: the request
+ * goes over netlink.  Under obj->lock.
  */
 int extpager_channel_send(struct extpager_object *obj,
 			  const struct extpager_request *req)
 {
 	struct extpager_manager *mgr = obj->manager;
-	struct extpager_channel *ch;
+	struct extpager_channel *ch, *best = NULL;
 	struct extpager_tag *tag;
 	unsigned int t;
-	int err = -EAGAIN;
 
 	lockdep_assert_held(&obj->lock);
 	if (!mgr || list_empty_careful(&mgr->channels))
 		return -EAGAIN;
 	spin_lock(&mgr->lock);
-	list_for_each_entry(ch, &mgr->channels, node) {
-		if (!ch->fetching)
-			continue;
+	list_for_each_entry(ch, &mgr->channels, node)
+		if (ch->fetching && (!best || ch->busy < best->busy))
+			best = ch;
+	if (best) {
+		ch = best;
 		for (t = 0; !ch->tags[t].cmd; t++)
 			;
 		tag = &ch->tags[t];
@@ -177,14 +180,13 @@ int extpager_channel_send(struct extpager_object *obj,
 					  EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ,
 		};
 		extpager_complete_fetch(ch, t, t);
+		ch->busy++;
 		atomic_long_inc(&obj->stats.channel_requests);
 		/* The next request tries the next channel first. */
 		list_move_tail(&ch->node, &mgr->channels);
-		err = 0;
-		break;
 	}
 	spin_unlock(&mgr->lock);
-	return err;
+	return best ? 0 : -EAGAIN;
 }
 
 /*

@@ -178,7 +178,7 @@ bool extpager_transient(int err)
 static int extpager_send(struct extpager_object *obj,
 			 const struct extpager_request *req)
 {
-	if (!extpager_channel_send(obj, req))
+	if (!req->behind && !extpager_channel_send(obj, req))
 		return 0;
 	return extpager_notify(obj, req->kind == EXTPAGER_REQ_UNLOCK ?
 			       EXTPAGER_CMD_DATA_UNLOCK : EXTPAGER_CMD_DATA_REQUEST,

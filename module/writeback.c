@@ -81,7 +81,10 @@ static void extpager_return(struct extpager_object *obj,
 	extpager_set_deadline(obj, req,
 			      msecs_to_jiffies(READ_ONCE(return_timeout_ms)));
 	obj->nr_returns++;
-	/* Under obj->lock: no later request for these pages can overtake it. */
+	/*
+	 * No later request for these pages can overtake it, on whatever
+	 * transport: they stay cached, in writeback, until it is acknowledged.
+	 */
 	err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
 	if (err) {
 		/* -EAGAIN: the manager's socket is full; it is not keeping up. */

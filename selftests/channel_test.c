@@ -78,6 +78,17 @@ static int supply_by_hand(struct pager_conn *conn, struct pager *pager,
 	return pager__call(conn, msg, NULL, NULL);
 }
 
+static int ack_return(struct pager_conn *conn, const struct event *ev)
+{
+	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev->id);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
+	return pager__call(conn, msg, NULL, NULL);
+}
+
 /* A command on the channel, submitted at once. */
 static int submit(struct io_uring *ring, int fd, unsigned int op, unsigned int tag,
 		  int result, unsigned int flags, const void *addr)
@@ -400,6 +411,111 @@ TEST_F(chan, requests_of_a_closed_channel_come_over_netlink)
 	ASSERT_EQ(0, io_uring_queue_init(4, &self->ring, 0));
 	self->fd = channel_open(self->conn, 1);
 	self->descs = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, self->fd, 0);
+}
+
+/*
+ * The kernel hands a request to the channel with the fewest requests out:
+ * its serving thread is the one most likely idle.
+ */
+TEST_F(chan, requests_go_to_the_idlest_channel)
+{
+	const struct extpager_channel_desc *descs2;
+	struct io_uring ring2;
+	struct waiter w[3];
+	pthread_t t[3];
+	int fd2, i;
+
+	fd2 = channel_open(self->conn, TAGS);
+	ASSERT_LE(0, fd2);
+	descs2 = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd2, 0);
+	ASSERT_NE(MAP_FAILED, descs2);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring2, 0));
+	for (i = 0; i < TAGS; i++) {
+		ASSERT_EQ(0, submit(&self->ring, self->fd, EXTPAGER_CHANNEL_FETCH, i, 0, 0, NULL));
+		ASSERT_EQ(0, submit(&ring2, fd2, EXTPAGER_CHANNEL_FETCH, i, 0, 0, NULL));
+	}
+	/* The first channel takes the first request, the second the next. */
+	fault_to_tag(_metadata, self, &t[0], &w[0], 1, false, 0);
+	w[1] = (struct waiter){ .addr = self->p + 2 * PAGE };
+	ASSERT_EQ(0, pthread_create(&t[1], NULL, wait_fault, &w[1]));
+	ASSERT_EQ(0, complete(&ring2, 5000, NULL));
+	EXPECT_EQ(2 * PAGE, descs2[0].offset);
+	fill_pattern(self->buf, 7, 2 * PAGE, PAGE);
+	ASSERT_EQ(0, submit(&ring2, fd2, EXTPAGER_CHANNEL_COMMIT_AND_FETCH, 0,
+			    EXTPAGER_CHANNEL_SUPPLY, 0, self->buf));
+	pthread_join(t[1], NULL);
+	/* Its turn or not, the first channel is busy: the second is idle. */
+	w[2] = (struct waiter){ .addr = self->p + 3 * PAGE };
+	ASSERT_EQ(0, pthread_create(&t[2], NULL, wait_fault, &w[2]));
+	ASSERT_EQ(0, complete(&ring2, 5000, NULL));
+	EXPECT_EQ(3 * PAGE, descs2[0].offset);
+	EXPECT_EQ(-ETIME, complete(&self->ring, 100, NULL));
+	fill_pattern(self->buf, 7, 3 * PAGE, PAGE);
+	ASSERT_EQ(0, submit(&ring2, fd2, EXTPAGER_CHANNEL_COMMIT_AND_FETCH, 0,
+			    EXTPAGER_CHANNEL_SUPPLY, 0, self->buf));
+	fill_pattern(self->buf, 7, 1 * PAGE, PAGE);
+	ASSERT_EQ(0, submit(&self->ring, self->fd, EXTPAGER_CHANNEL_COMMIT_AND_FETCH, 0,
+			    EXTPAGER_CHANNEL_SUPPLY, 0, self->buf));
+	for (i = 0; i < 3; i += 2)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, w[i].sigbus);
+		EXPECT_TRUE(check_pattern(self->p + (i + 1) * PAGE, 7, (i + 1) * PAGE, PAGE));
+	}
+	io_uring_queue_exit(&ring2);
+	munmap((void *)descs2, PAGE);
+	close(fd2);
+}
+
+static void *sync_object(void *arg)
+{
+	return (void *)(intptr_t)fsync(*(int *)arg);
+}
+
+/*
+ * A write to a read-only page that is being returned: its DATA_UNLOCK goes
+ * over netlink, behind the DATA_RETURN, not to the waiting FETCH.
+ */
+TEST_F(chan, an_unlock_behind_a_return_goes_over_netlink)
+{
+	struct waiter w, wr;
+	struct event ret, ev;
+	pthread_t t, syncer, writer;
+	struct nl_msg *msg;
+	int fd = pager_fd(self->pager);
+	void *synced;
+
+	ASSERT_EQ(0, submit(&self->ring, self->fd, EXTPAGER_CHANNEL_FETCH, 0, 0, 0, NULL));
+	fault_to_tag(_metadata, self, &t, &w, 4, false, 0);
+	fill_pattern(self->buf, 7, 4 * PAGE, PAGE);
+	/* Precious: dirty from the start, returned clean. */
+	ASSERT_EQ(0, submit(&self->ring, self->fd, EXTPAGER_CHANNEL_COMMIT_AND_FETCH, 0,
+			    EXTPAGER_CHANNEL_SUPPLY,
+			    EXTPAGER_SUPPLY_FLAGS_READONLY | EXTPAGER_SUPPLY_FLAGS_PRECIOUS,
+			    self->buf));
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, w.sigbus);
+
+	ASSERT_EQ(0, pthread_create(&syncer, NULL, sync_object, &fd));
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_RETURN, 5000, &ret));
+	EXPECT_EQ(4 * PAGE, ret.offset);
+	/* The page is in writeback until acknowledged: write to it now. */
+	wr = (struct waiter){ .addr = self->p + 4 * PAGE, .write = true };
+	ASSERT_EQ(0, pthread_create(&writer, NULL, wait_fault, &wr));
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_UNLOCK, 5000, &ev));
+	EXPECT_EQ(4 * PAGE, ev.offset);
+	EXPECT_EQ(-ETIME, complete(&self->ring, 100, NULL));
+
+	ASSERT_EQ(0, ack_return(self->conn, &ret));
+	msg = pager__msg(self->conn, EXTPAGER_CMD_UNLOCK_REPLY, 0);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(self->pager));
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev.req_id);
+	nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, 1);
+	ASSERT_EQ(0, pager__call(self->conn, msg, NULL, NULL));
+	pthread_join(writer, NULL);
+	EXPECT_EQ(0, wr.sigbus);
+	pthread_join(syncer, &synced);
+	EXPECT_EQ(0, (intptr_t)synced);
 }
 
 TEST(open_refuses_bad_tags)

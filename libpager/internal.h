@@ -83,7 +83,7 @@ struct pager_channel {
 	int epoll_fd;			/* what else the ring waits for */
 	int wake_fd;			/* in it, an eventfd to reset, or -1 */
 	const struct extpager_channel_desc *descs;
-	void *buf;			/* the run buffer */
+	void *buf;			/* the run buffers, one per tag */
 };
 
 /* channel.c */

@@ -39,6 +39,8 @@ struct serve_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* an event came or may be free to run */
 	int event_fd;			/* the same, for workers with a channel */
+	unsigned int starting;		/* workers opening their channel */
+	int error;			/* one could not, and had to */
 	struct pager_event *head, **tail;
 	unsigned int waiting;		/* events no worker took yet */
 	unsigned int idle;		/* workers waiting on cond */
@@ -111,7 +113,7 @@ PAGER_API int pager_dispatch(struct pager_conn *conn)
 static int serve_here(struct pager_conn *conn)
 {
 	struct pager_channel ch;
-	bool channel;
+	bool channel, polled = true;
 	int err;
 
 	err = pager__channel_open(conn, pager_conn_fd(conn), conn->wake_fd, &ch);
@@ -121,13 +123,21 @@ static int serve_here(struct pager_conn *conn)
 	err = 0;
 	pager__receiving(conn, 1);
 	while (has_pagers(conn)) {
-		err = pager__recv(conn, !channel, handle_here, conn);
-		if (err < 0)
-			break;
-		if (channel && pager__channel_run(conn, &ch) < 0) {
+		/* The socket, when the ring saw it (or the wake eventfd) ready. */
+		if (polled) {
+			err = pager__recv(conn, !channel, handle_here, conn);
+			if (err < 0)
+				break;
+		}
+		if (!channel)
+			continue;
+		err = pager__channel_run(conn, &ch);
+		polled = err != 0;
+		if (err < 0) {
 			pager__channel_close(&ch);
 			channel = false;
 		}
+		err = 0;
 	}
 	pager__receiving(conn, -1);
 	if (channel)
@@ -205,17 +215,33 @@ static void run_event(struct serve_worker *w, struct pager_event *ev)
 	pthread_mutex_lock(&pool->lock);
 }
 
+/*
+ * Each worker opens its channel itself: a ring is fastest used only by the
+ * thread that made it (IORING_SETUP_SINGLE_ISSUER).  One that cannot serves
+ * the pool alone, unless the channel is required.
+ */
 static void *serve_worker(void *arg)
 {
 	struct serve_worker *w = arg;
 	struct serve_pool *pool = w->pool;
 	struct pager_event *ev;
 	bool done;
+	int err;
 
+	err = pool->event_fd < 0 ? -EMFILE :
+	      pager__channel_open(pool->conn, pool->event_fd, -1, &w->ch);
+	w->channel = !err;
 	pthread_mutex_lock(&pool->lock);
+	if (err && pager__channel_forced())
+		pool->error = err;
+	pool->starting--;
+	pthread_cond_broadcast(&pool->cond);
 	for (;;) {
 		ev = pick(pool);
 		if (ev) {
+			/* The channel's answers go before a callback's wait. */
+			if (w->channel)
+				io_uring_submit(&w->ch.ring);
 			run_event(w, ev);
 			continue;
 		}
@@ -263,23 +289,19 @@ static int serve_workers(struct pager_conn *conn, unsigned int nthreads)
 			err = -ENOMEM;
 			break;
 		}
-		/* A worker without a channel serves the pool alone. */
-		err = pool.event_fd < 0 ? -EMFILE :
-		      pager__channel_open(conn, pool.event_fd, -1, &w[n].ch);
-		w[n].channel = !err;
-		if (err && pager__channel_forced()) {
-			free(w[n].buf);
-			break;
-		}
-		err = 0;
+		pool.starting++;
 		err = -pthread_create(&w[n].thread, NULL, serve_worker, &w[n]);
 		if (err) {
-			if (w[n].channel)
-				pager__channel_close(&w[n].ch);
+			pool.starting--;
 			free(w[n].buf);
 			break;
 		}
 	}
+	pthread_mutex_lock(&pool.lock);
+	while (pool.starting)
+		pthread_cond_wait(&pool.cond, &pool.lock);
+	err = err ?: pool.error;
+	pthread_mutex_unlock(&pool.lock);
 	pager__receiving(conn, 1);
 	while (!err && has_pagers(conn)) {
 		err = pager__recv(conn, 1, enqueue, &pool);

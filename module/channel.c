@@ -58,22 +58,21 @@ static int extpager_fetch(struct extpager_channel *ch, struct io_uring_cmd *cmd,
 	return -EIOCBQUEUED;
 }
 
-/* The ring is going: a FETCH that no request completed yet ends. */
+/*
+ * The ring is going: a FETCH that no request completed yet ends, in the
+ * ring's task like every completion: the teardown runs in a kworker, and
+ * a ring with IORING_SETUP_DEFER_TASKRUN posts completions from its task
+ * only (Linux 6.12 warns otherwise).
+ */
 static void extpager_fetch_cancel(struct extpager_channel *ch,
-				  struct io_uring_cmd *cmd, unsigned int issue_flags)
+				  struct io_uring_cmd *cmd)
 {
-	struct extpager_tag *tag = &ch->tags[extpager_fetch_pdu(cmd)->tag];
-	bool mine;
+	unsigned int t = extpager_fetch_pdu(cmd)->tag;
 
 	spin_lock(&ch->mgr->lock);
-	mine = tag->cmd == cmd;
-	if (mine) {
-		tag->cmd = NULL;
-		ch->fetching--;
-	}
+	if (ch->tags[t].cmd == cmd)
+		extpager_complete_fetch(ch, t, -ECANCELED);
 	spin_unlock(&ch->mgr->lock);
-	if (mine)
-		io_uring_cmd_done(cmd, -ECANCELED, 0, issue_flags);
 }
 
 /* Apply @c, the answer to the request @tag handed out. */
@@ -190,7 +189,7 @@ static int extpager_channel_uring_cmd(struct io_uring_cmd *cmd,
 	unsigned int t;
 
 	if (unlikely(issue_flags & IO_URING_F_CANCEL)) {
-		extpager_fetch_cancel(ch, cmd, issue_flags);
+		extpager_fetch_cancel(ch, cmd);
 		return 0;
 	}
 	/* The sqe is the manager's memory: read each field once. */

@@ -27,8 +27,9 @@
  *     mmap_lock (every try that may retry is a first try, see fault.c);
  *     request_timeout_ms at most, then the timeout work fails the request;
  *   - READY and a request slot (extpager_ask()): in readahead or read_folio,
- *     under the invalidate lock and the run's folio locks, without
- *     mmap_lock when the fault may retry; request_timeout_ms at most;
+ *     under the invalidate lock and the run's folio locks, or in a one-page
+ *     fault's own path under its folio lock; without mmap_lock when the
+ *     fault may retry; request_timeout_ms at most;
  *   - DATA_UNLOCK's answer: in ->page_mkwrite, which cannot retry, so under
  *     mmap_lock or the VMA lock, as FUSE's waits; request_timeout_ms at most;
  *   - a return slot (max_returns): in ->writepages, nothing of ours held;
@@ -416,6 +417,8 @@ int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 				   pgoff_t first, pgoff_t last, int error);
 int extpager_channel_send(struct extpager_object *obj,
 			  const struct extpager_request *req);
+void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
+			     int result);
 void extpager_channels_detach(struct extpager_manager *mgr);
 
 #endif /* _EXTPAGER_H */

@@ -5,7 +5,8 @@
  * the folios locked; the manager's answer fills and unlocks them.  So
  * filemap_fault() waits for userspace without mmap_lock (it drops it and
  * retries), and the folio lock is Mach's busy page: any number of faults on
- * one page wait for one request.
+ * one page wait for one request.  A one-page request takes a shorter way
+ * of the same kind (extpager_fault_missing()).
  *
  * Errors are one-shot, as Mach's data_error: they reach the faults waiting
  * when they come and not later ones.  Each fault is registered in
@@ -280,6 +281,23 @@ static int extpager_copy_nth(struct extpager_source *src, unsigned int n,
 }
 
 /*
+ * Runs of up to this many pages claim their folios into an array on the
+ * stack: a one-page answer, the common one, allocates nothing.
+ */
+#define EXTPAGER_STACK_RUN	8
+
+static struct folio **extpager_folio_array(unsigned int nr, struct folio **stack)
+{
+	return nr <= EXTPAGER_STACK_RUN ? stack : kcalloc(nr, sizeof(*stack), GFP_KERNEL);
+}
+
+static void extpager_folio_array_free(struct folio **folios, struct folio **stack)
+{
+	if (folios != stack)
+		kfree(folios);
+}
+
+/*
  * Answer request @id with the supply's pages; see extpager_claim().  The
  * source was faulted in, but a page of it may have been reclaimed, swapped
  * out or migrated since, and the copy into the locked folios runs with page
@@ -294,12 +312,12 @@ int extpager_supply_request(struct extpager_object *obj, u32 id,
 			    struct extpager_source *src, u32 flags,
 			    struct netlink_ext_ack *extack)
 {
+	struct folio *stack[EXTPAGER_STACK_RUN], **folios;
 	unsigned int done = 0, bounced = UINT_MAX, i;
 	struct folio *bounce = NULL;
-	struct folio **folios;
 	int err;
 
-	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	folios = extpager_folio_array(nr, stack);
 	if (!folios)
 		return -ENOMEM;
 	for (;;) {
@@ -341,7 +359,7 @@ int extpager_supply_request(struct extpager_object *obj, u32 id,
 	extpager_claim_done(obj, id);
 	atomic_long_add(done, &obj->stats.supplies);
 	trace_extpager_supply(obj->id, id, index, done, 0);
-	kfree(folios);
+	extpager_folio_array_free(folios, stack);
 	return err;
 }
 
@@ -429,10 +447,10 @@ void extpager_zero_fill(struct extpager_object *obj, struct folio **folios,
 int extpager_answer_nodata(struct extpager_object *obj, u32 id, pgoff_t index,
 			   unsigned int nr, int err, struct netlink_ext_ack *extack)
 {
-	struct folio **folios;
+	struct folio *stack[EXTPAGER_STACK_RUN], **folios;
 	int ret;
 
-	folios = kcalloc(nr, sizeof(*folios), GFP_KERNEL);
+	folios = extpager_folio_array(nr, stack);
 	if (!folios)
 		return -ENOMEM;
 	ret = extpager_claim(obj, id, index, nr, folios, extack);
@@ -447,7 +465,7 @@ int extpager_answer_nodata(struct extpager_object *obj, u32 id, pgoff_t index,
 		extpager_zero_fill(obj, folios, index, nr, id);
 	}
 out:
-	kfree(folios);
+	extpager_folio_array_free(folios, stack);
 	return ret;
 }
 
@@ -604,6 +622,70 @@ void extpager_free_sigbus(struct extpager_object *obj)
 		kfree(s);
 }
 
+/*
+ * A page not in the cache, of an object whose manager is asked for one
+ * page at a time (cluster 1): the readahead machinery costs more than it
+ * gives, so take the short way.  Insert a locked folio, drop the mmap (or
+ * VMA) lock, fill the folio (from the default pager, or by asking the
+ * manager), wait for it, and have the fault retried, as filemap_fault()
+ * does for a read_folio.  0 if the page is there, or coming, or if the
+ * fault may not drop its lock: filemap_fault() then handles it.  Unlike
+ * filemap_fault(), it counts the major fault in vmstat but not in the
+ * memcg's events, whose counter modules cannot reach.
+ */
+static vm_fault_t extpager_fault_missing(struct vm_fault *vmf,
+					 struct extpager_object *obj)
+{
+	struct file *file = vmf->vma->vm_file;
+	struct address_space *mapping = file->f_mapping;
+	struct extpager_request *req;
+	pgoff_t index = vmf->pgoff;
+	struct folio *folio;
+	int err;
+
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY) ||
+	    (vmf->flags & FAULT_FLAG_RETRY_NOWAIT))
+		return 0;
+	folio = filemap_get_folio(mapping, index);
+	if (!IS_ERR(folio)) {
+		folio_put(folio);
+		return 0;
+	}
+	folio = filemap_alloc_folio(vmf->gfp_mask, 0);
+	if (!folio)
+		return VM_FAULT_OOM;
+	/* Against truncation by OBJECT_DESTROY. */
+	filemap_invalidate_lock_shared(mapping);
+	if (index < DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE))
+		err = filemap_add_folio(mapping, folio, index, vmf->gfp_mask);
+	else
+		err = -ERANGE;
+	filemap_invalidate_unlock_shared(mapping);
+	if (err) {
+		folio_put(folio);
+		/* Inserted meanwhile, or beyond the end: filemap_fault() sees to it. */
+		return err == -ENOMEM ? VM_FAULT_OOM : 0;
+	}
+	count_vm_event(PGMAJFAULT);
+
+	get_file(file);
+	release_fault_lock(vmf);
+	if (!extpager_from_default(obj, folio)) {
+		req = extpager_request_alloc(EXTPAGER_REQ_DATA, index, 1, GFP_KERNEL);
+		if (req) {
+			req->folios[0] = folio;
+			extpager_ask(obj, req);
+		} else {
+			/* Left locked and not uptodate: the retry's read_folio() asks. */
+			folio_unlock(folio);
+		}
+	}
+	folio_wait_locked_killable(folio);
+	folio_put(folio);
+	fput(file);
+	return VM_FAULT_RETRY | VM_FAULT_MAJOR;
+}
+
 static vm_fault_t extpager_fault(struct vm_fault *vmf)
 {
 	struct file *file = vmf->vma->vm_file;
@@ -638,7 +720,9 @@ static vm_fault_t extpager_fault(struct vm_fault *vmf)
 	 */
 	if (flags & FAULT_FLAG_ALLOW_RETRY)
 		vmf->flags &= ~FAULT_FLAG_TRIED;
-	ret = filemap_fault(vmf);
+	ret = cluster == 1 ? extpager_fault_missing(vmf, obj) : 0;
+	if (!ret)
+		ret = filemap_fault(vmf);
 	vmf->flags = flags;
 
 	extpager_unregister_fault(obj, &fault);

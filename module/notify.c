@@ -125,8 +125,8 @@ static void extpager_fetch_done(struct io_uring_cmd *cmd, unsigned int issue_fla
  * any context: the completion runs in the ring's task, as ublk's.  Under
  * mgr->lock.
  */
-static void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
-				    int result)
+void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
+			     int result)
 {
 	struct io_uring_cmd *cmd = ch->tags[t].cmd;
 

@@ -54,10 +54,11 @@ static bool extpager_may_ask(struct extpager_object *obj)
 /*
  * Send data request @req, once the manager is ready and the object has a
  * request slot free: both waits are bounded by request_timeout_ms.  On
- * failure the request's folios are failed.  Consumes @req.
+ * failure the request's folios are failed.  Consumes @req; but with
+ * @nowait, if it would wait, returns -EAGAIN and leaves @req alone.
  */
-static void extpager_ask(struct extpager_object *obj,
-			 struct extpager_request *req)
+static int extpager_ask(struct extpager_object *obj,
+			struct extpager_request *req, bool nowait)
 {
 	unsigned long deadline = jiffies + extpager_timeout();
 	struct extpager_fault *f;
@@ -68,7 +69,7 @@ static void extpager_ask(struct extpager_object *obj,
 	if (obj->internal) {
 		extpager_zero_fill(obj, req->folios, req->index, req->nr, 0);
 		kfree(req);
-		return;
+		return 0;
 	}
 
 	for (;;) {
@@ -81,6 +82,8 @@ static void extpager_ask(struct extpager_object *obj,
 		    obj->nr_requests < READ_ONCE(max_requests))
 			break;
 		mutex_unlock(&obj->lock);
+		if (nowait)
+			return -EAGAIN;
 		left = wait_event_killable_timeout(obj->wait, extpager_may_ask(obj),
 						   max_t(long, deadline - jiffies, 1));
 		if (left <= 0) {
@@ -108,7 +111,7 @@ static void extpager_ask(struct extpager_object *obj,
 	trace_extpager_request(obj->id, req->id, req->index, req->nr,
 			       req->write ? EXTPAGER_ACCESS_WRITE : EXTPAGER_ACCESS_READ);
 	mutex_unlock(&obj->lock);
-	return;
+	return 0;
 
 unlock_fail:
 	mutex_unlock(&obj->lock);
@@ -117,6 +120,7 @@ fail:
 	trace_extpager_error(obj->id, req->id, req->index, req->nr, err);
 	extpager_fail_folios(obj, req->folios, req->index, req->nr, err);
 	kfree(req);
+	return 0;
 }
 
 /*
@@ -153,7 +157,7 @@ static void extpager_readahead(struct readahead_control *ractl)
 	while ((folio = readahead_folio(ractl))) {
 		if (extpager_from_default(obj, folio)) {
 			if (req)
-				extpager_ask(obj, req);
+				extpager_ask(obj, req, false);
 			req = NULL;
 			continue;
 		}
@@ -174,12 +178,12 @@ static void extpager_readahead(struct readahead_control *ractl)
 		req->folios[req->nr++] = folio;
 		req->pending++;
 		if (req->nr == room) {
-			extpager_ask(obj, req);
+			extpager_ask(obj, req, false);
 			req = NULL;
 		}
 	}
 	if (req)
-		extpager_ask(obj, req);
+		extpager_ask(obj, req, false);
 }
 
 static int extpager_read_folio(struct file *file, struct folio *folio)
@@ -203,7 +207,7 @@ static int extpager_read_folio(struct file *file, struct folio *folio)
 		return -ENOMEM;
 	}
 	req->folios[0] = folio;
-	extpager_ask(obj, req);
+	extpager_ask(obj, req, false);
 	return 0;
 }
 
@@ -625,20 +629,23 @@ void extpager_free_sigbus(struct extpager_object *obj)
 /*
  * A page not in the cache, of an object whose manager is asked for one
  * page at a time (cluster 1): the readahead machinery costs more than it
- * gives, so take the short way.  Insert a locked folio, drop the mmap (or
- * VMA) lock, fill the folio (from the default pager, or by asking the
- * manager), wait for it, and have the fault retried, as filemap_fault()
- * does for a read_folio.  0 if the page is there, or coming, or if the
- * fault may not drop its lock: filemap_fault() then handles it.  Unlike
- * filemap_fault(), it counts the major fault in vmstat but not in the
- * memcg's events, whose counter modules cannot reach.
+ * gives, so take the short way.  Insert a locked folio and fill it, from
+ * the default pager or by asking the manager.  If it is filled at once (the
+ * default pager, or a manager that ran on this CPU meanwhile), map it;
+ * else drop the mmap (or VMA) lock, wait for the folio and have the fault
+ * retried, as filemap_fault() does for a read_folio.  Never wait for the
+ * manager holding the lock: a request that would wait for READY or a slot
+ * is sent once the lock is dropped.  0 if the page is there, or coming, or
+ * if the fault may not drop its lock: filemap_fault() then handles it.
+ * Unlike filemap_fault(), it counts the major fault in vmstat but not in
+ * the memcg's events, whose counter modules cannot reach.
  */
 static vm_fault_t extpager_fault_missing(struct vm_fault *vmf,
 					 struct extpager_object *obj)
 {
 	struct file *file = vmf->vma->vm_file;
 	struct address_space *mapping = file->f_mapping;
-	struct extpager_request *req;
+	struct extpager_request *req = NULL;
 	pgoff_t index = vmf->pgoff;
 	struct folio *folio;
 	int err;
@@ -668,18 +675,36 @@ static vm_fault_t extpager_fault_missing(struct vm_fault *vmf,
 	}
 	count_vm_event(PGMAJFAULT);
 
-	get_file(file);
-	release_fault_lock(vmf);
 	if (!extpager_from_default(obj, folio)) {
 		req = extpager_request_alloc(EXTPAGER_REQ_DATA, index, 1, GFP_KERNEL);
-		if (req) {
-			req->folios[0] = folio;
-			extpager_ask(obj, req);
-		} else {
+		if (!req) {
 			/* Left locked and not uptodate: the retry's read_folio() asks. */
 			folio_unlock(folio);
+		} else {
+			req->folios[0] = folio;
+			if (extpager_ask(obj, req, true) != -EAGAIN)
+				req = NULL;
 		}
 	}
+	/*
+	 * A manager on this CPU, just woken, may answer now: let it (any
+	 * preemption point would), and then if the folio is filled and still
+	 * this object's page, map it without a retry.
+	 */
+	if (!req)
+		cond_resched();
+	if (!req && folio_trylock(folio)) {
+		if (folio_test_uptodate(folio) && folio->mapping == mapping) {
+			vmf->page = folio_file_page(folio, index);
+			return VM_FAULT_LOCKED | VM_FAULT_MAJOR;
+		}
+		folio_unlock(folio);
+	}
+
+	get_file(file);
+	release_fault_lock(vmf);
+	if (req)
+		extpager_ask(obj, req, false);
 	folio_wait_locked_killable(folio);
 	folio_put(folio);
 	fput(file);

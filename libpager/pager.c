@@ -563,6 +563,19 @@ static int unlock_answer(struct pager *pager, uint64_t offset, size_t len)
 	return !pager->ops->unlock || pager->ops->unlock(pager, offset, len) == 0;
 }
 
+/* UNLOCK_REPLY to unlock @req_id: @grant it or not. */
+static void unlock_reply(struct pager *pager, uint32_t req_id, int grant)
+{
+	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
+
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
+	    nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, grant)) {
+		nlmsg_free(msg);
+		return;
+	}
+	pager__send(pager->conn, msg);
+}
+
 /*
  * A request or unlock a data channel handed out, described by @d: call the
  * callbacks as for its netlink twin, and return the answer to commit (see
@@ -618,38 +631,22 @@ void pager__channel_fail(struct pager_conn *conn,
 			 const struct extpager_channel_desc *d, int err)
 {
 	struct pager *pager = find_pager(conn, d->object_id);
-	struct nl_msg *msg;
 
 	if (!pager)
 		return;
-	if (d->cmd != EXTPAGER_CMD_DATA_UNLOCK) {
+	if (d->cmd != EXTPAGER_CMD_DATA_UNLOCK)
 		answer(pager, EXTPAGER_CMD_DATA_ERROR, d->request_id, d->offset,
 		       d->length, -err);
-	} else {
-		msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
-		if (msg && !nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, d->request_id) &&
-		    !nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, 0))
-			pager__send(conn, msg);
-		else
-			nlmsg_free(msg);
-	}
+	else
+		unlock_reply(pager, d->request_id, 0);
 	put_pager(pager);
 }
 
 static void handle_unlock(struct pager *pager, struct nlattr **tb)
 {
-	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
-	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
-	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
-	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
-	int grant = unlock_answer(pager, offset, len);
-
-	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
-	    nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, grant)) {
-		nlmsg_free(msg);
-		return;
-	}
-	pager__send(pager->conn, msg);
+	unlock_reply(pager, nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]),
+		     unlock_answer(pager, pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]),
+				   pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH])));
 }
 
 /* DATA_RETURN: the run travels inline, in one attribute, stored from there. */

@@ -78,17 +78,6 @@ static int supply_by_hand(struct pager_conn *conn, struct pager *pager,
 	return pager__call(conn, msg, NULL, NULL);
 }
 
-static int ack_return(struct pager_conn *conn, const struct event *ev)
-{
-	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev->id);
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
-	return pager__call(conn, msg, NULL, NULL);
-}
-
 /* A command on the channel, submitted at once. */
 static int submit(struct io_uring *ring, int fd, unsigned int op, unsigned int tag,
 		  int result, unsigned int flags, const void *addr)

@@ -521,6 +521,18 @@ static inline int wait_event_cmd(struct pager_conn *conn, uint8_t cmd, int ms,
 	return err;
 }
 
+/* RETURN_ACK of return @ev, by hand: it is stored. */
+static inline int ack_return(struct pager_conn *conn, const struct event *ev)
+{
+	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
+
+	if (!msg)
+		return -ENOMEM;
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev->id);
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
+	return pager__call(conn, msg, NULL, NULL);
+}
+
 /*
  * The object's counters once no request is in flight: async read-ahead
  * asks for pages no fault waits on.  Gives up after 5 s.

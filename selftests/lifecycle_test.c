@@ -367,18 +367,6 @@ static void fill_queue(struct __test_metadata *_metadata, struct pager_conn *con
 				     SYNC_FILE_RANGE_WRITE));
 }
 
-/* Acknowledge return @ev, by hand. */
-static int ack_return(struct pager_conn *conn, const struct event *ev)
-{
-	struct nl_msg *msg = pager__msg(conn, EXTPAGER_CMD_RETURN_ACK, 0);
-
-	if (!msg)
-		return -ENOMEM;
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, ev->id);
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, ev->req_id);
-	return pager__call(conn, msg, NULL, NULL);
-}
-
 struct full_waiter {
 	struct waiter w;
 	atomic_int done;

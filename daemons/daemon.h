@@ -15,7 +15,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +48,7 @@ struct daemon {
 	/* Make what was stored durable before exiting: 0 or -errno. */
 	int (*sync)(struct daemon *d);
 
-	int listen_fd, sig_fd, flush_fd;
+	int listen_fd, claim_fd, sig_fd, flush_fd;
 	int flush_err;
 	unsigned long clients;
 };
@@ -111,9 +113,55 @@ static int daemon_connect(struct daemon *d)
 }
 
 /*
+ * Claim d->sock_path among extpager's daemons: bind an abstract socket named
+ * after the path's directory (device and inode, whatever names lead there)
+ * and file name.  The kernel releases it when the daemon dies, so finding
+ * the path served takes no connection, which the serving daemon would count
+ * as a client.
+ */
+static int daemon_claim(struct daemon *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[PATH_MAX];
+	const char *base;
+	struct stat st;
+	socklen_t len;
+	int fd, n;
+
+	base = strrchr(d->sock_path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", base ? (int)(base - d->sock_path) + 1 : 1,
+		 base ? d->sock_path : ".");
+	base = base ? base + 1 : d->sock_path;
+	if (stat(dir, &st)) {
+		n = -errno;
+		daemon_err(d, "%s: %s", dir, strerror(errno));
+		return n;
+	}
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "extpager-daemon:%llx:%llx:%s",
+		     (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, base);
+	len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	      ((size_t)n < sizeof(sa.sun_path) - 1 ? (size_t)n : sizeof(sa.sun_path) - 2);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len)) {
+		n = -errno;
+		if (n == -EADDRINUSE)
+			daemon_err(d, "%s is in use: another server listens on it",
+				   d->sock_path);
+		else
+			daemon_err(d, "claiming %s: %s", d->sock_path, strerror(-n));
+		if (fd >= 0)
+			close(fd);
+		return n;
+	}
+	d->claim_fd = fd;
+	return 0;
+}
+
+/*
  * Listen on d->sock_path.  A socket file nobody listens on is left over
- * from a daemon that died: it is replaced.  One somebody answers on, or
- * anything that is not a socket, is an error.
+ * from a daemon that died: it is replaced.  One another extpager daemon
+ * serves (daemon_claim()) or somebody else answers on, or anything that is
+ * not a socket, is an error.
  */
 static int daemon_listen(struct daemon *d)
 {
@@ -126,6 +174,9 @@ static int daemon_listen(struct daemon *d)
 			   sizeof(sa.sun_path) - 1);
 		return -ENAMETOOLONG;
 	}
+	err = daemon_claim(d);
+	if (err)
+		return err;
 	strcpy(sa.sun_path, d->sock_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
@@ -140,6 +191,7 @@ static int daemon_listen(struct daemon *d)
 			close(fd);
 			return -EEXIST;
 		}
+		/* Not one of ours: only a stranger would count this as a client. */
 		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (probe >= 0 && !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
 			daemon_err(d, "%s is in use: another server listens on it",
@@ -182,7 +234,7 @@ static int daemon_start(struct daemon *d)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up before it got its descriptor is no reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	d->listen_fd = d->flush_fd = -1;
+	d->listen_fd = d->claim_fd = d->flush_fd = -1;
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (d->sig_fd < 0) {
 		int err = -errno;
@@ -200,6 +252,8 @@ static void daemon_stop_listening(struct daemon *d)
 	close(d->listen_fd);
 	d->listen_fd = -1;
 	unlink(d->sock_path);
+	close(d->claim_fd);	/* after the unlink: the next daemon binds afresh */
+	d->claim_fd = -1;
 }
 
 /* One line: the kernel's counters for the object, then the daemon's own. */

@@ -61,7 +61,10 @@ struct pager_ops {
 	 * The kernel returns @len bytes at @offset (evicted, flushed or
 	 * synced), dirty unless @flags has PAGER_CLEAN.  Store them and return
 	 * 0, or return -errno: the pages then stay dirty and fsync/msync in
-	 * the clients report it.  NULL refuses every return with -EOPNOTSUPP.
+	 * the clients report it.  NULL: pager_create() makes the object
+	 * read-only (no shared writable mapping: mmap and mprotect fail with
+	 * EACCES), and returns (of an adopted object) are refused with
+	 * -EOPNOTSUPP.
 	 */
 	int (*write)(struct pager *pager, uint64_t offset, size_t len,
 		     const void *data, unsigned int flags);

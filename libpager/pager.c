@@ -156,8 +156,10 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	lifetime = conn->orphan_lifetime_ms;
 	pthread_mutex_unlock(&conn->lock);
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_CREATE, 0);
+	/* Without a write callback nothing could take a dirty page back. */
 	if (!msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size) ||
-	    (lifetime && nla_put_u32(msg, EXTPAGER_A_OBJECT_ORPHAN_MS, lifetime))) {
+	    (lifetime && nla_put_u32(msg, EXTPAGER_A_OBJECT_ORPHAN_MS, lifetime)) ||
+	    (!ops->write && nla_put_u8(msg, EXTPAGER_A_OBJECT_READ_ONLY, 1))) {
 		nlmsg_free(msg);
 		err = -ENOMEM;
 	} else {

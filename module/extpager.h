@@ -76,6 +76,8 @@ struct extpager_manager {
 	struct list_head node;		/* in extpager_managers */
 	struct net *net;
 	u32 portid;
+	struct pid *pid;		/* the process that made it, for OBJECT_GET */
+	char comm[TASK_COMM_LEN];
 	struct list_head objects;
 	refcount_t refs;		/* the list's and each channel's */
 	spinlock_t lock;		/* @channels, @gone, the channels' tags */
@@ -155,6 +157,7 @@ struct extpager_object {
 	bool init_unsent;		/* INIT waits for room, ahead of @unsent */
 	bool ready;			/* READY received: faults may proceed */
 	bool may_cache;
+	bool read_only;			/* its files are opened O_RDONLY */
 	bool notify_evict;		/* DATA_EVICTED for dropped clean pages */
 	bool destroyed;
 	bool dying;			/* being evicted: returns are final */
@@ -285,7 +288,7 @@ void extpager_managers_exit(void);
 int extpager_default_pager_set(const struct genl_info *info);
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 				    bool anonymous, bool quota,
-				    unsigned int orphan_lifetime_ms);
+				    unsigned int orphan_lifetime_ms, bool read_only);
 bool extpager_object_managed_by(struct extpager_object *obj,
 				const struct genl_info *info);
 struct extpager_object *extpager_object_get(u32 id);

@@ -13,9 +13,10 @@
 #include <linux/err.h>
 
 /* EXTPAGER_CMD_OBJECT_CREATE - do */
-static const struct nla_policy extpager_object_create_nl_policy[EXTPAGER_A_OBJECT_ORPHAN_MS + 1] = {
+static const struct nla_policy extpager_object_create_nl_policy[EXTPAGER_A_OBJECT_READ_ONLY + 1] = {
 	[EXTPAGER_A_OBJECT_SIZE] = { .type = NLA_UINT, },
 	[EXTPAGER_A_OBJECT_ORPHAN_MS] = { .type = NLA_U32, },
+	[EXTPAGER_A_OBJECT_READ_ONLY] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* EXTPAGER_CMD_OBJECT_DESTROY - do */
@@ -110,7 +111,7 @@ static const struct genl_split_ops extpager_nl_ops[] = {
 		.cmd		= EXTPAGER_CMD_OBJECT_CREATE,
 		.doit		= extpager_nl_object_create_doit,
 		.policy		= extpager_object_create_nl_policy,
-		.maxattr	= EXTPAGER_A_OBJECT_ORPHAN_MS,
+		.maxattr	= EXTPAGER_A_OBJECT_READ_ONLY,
 		.flags		= GENL_CMD_CAP_DO,
 	},
 	{

@@ -185,14 +185,19 @@ static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
 {
 	bool admin = netlink_capable(skb, CAP_SYS_ADMIN);
 	unsigned int orphan_lifetime_ms = 0;
+	bool read_only = false;
 	struct file *file;
 	u64 size;
 	int err;
 
-	/* Only OBJECT_CREATE's policy has it: the anonymous one's is shorter. */
-	if (!anonymous && info->attrs[EXTPAGER_A_OBJECT_ORPHAN_MS])
-		orphan_lifetime_ms =
-			nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ORPHAN_MS]);
+	/* Only OBJECT_CREATE's policy has them: the anonymous one's is shorter. */
+	if (!anonymous) {
+		if (info->attrs[EXTPAGER_A_OBJECT_ORPHAN_MS])
+			orphan_lifetime_ms =
+				nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_ORPHAN_MS]);
+		if (info->attrs[EXTPAGER_A_OBJECT_READ_ONLY])
+			read_only = nla_get_u8(info->attrs[EXTPAGER_A_OBJECT_READ_ONLY]);
+	}
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_SIZE))
 		return -EINVAL;
 	size = nla_get_uint(info->attrs[EXTPAGER_A_OBJECT_SIZE]);
@@ -205,7 +210,7 @@ static int extpager_nl_create(struct sk_buff *skb, struct genl_info *info,
 	if (err)
 		return err;
 	file = extpager_object_create(info, size, anonymous, !admin,
-				      orphan_lifetime_ms);
+				      orphan_lifetime_ms, read_only);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	return extpager_nl_reply_file(info, file, 0, false);
@@ -302,9 +307,10 @@ int extpager_nl_channel_open_doit(struct sk_buff *skb, struct genl_info *info)
 static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 			    const struct genl_info *info, int flags)
 {
+	char comm[TASK_COMM_LEN] = "";
 	struct extpager_stats *s = &obj->stats;
+	u32 manager, manager_pid = 0;
 	struct nlattr *nest;
-	u32 manager;
 	u8 ready, may_cache;
 	u32 cluster;
 	void *hdr;
@@ -314,6 +320,10 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 		return -EMSGSIZE;
 	mutex_lock(&obj->lock);
 	manager = obj->manager ? obj->portid : 0;
+	if (obj->manager) {
+		manager_pid = pid_vnr(obj->manager->pid);
+		strscpy(comm, obj->manager->comm);
+	}
 	ready = obj->ready;
 	may_cache = obj->may_cache;
 	cluster = obj->cluster;
@@ -330,7 +340,10 @@ static int extpager_nl_fill(struct sk_buff *skb, struct extpager_object *obj,
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, READ_ONCE(obj->resident_limit)) ||
 	    nla_put_uint(skb, EXTPAGER_A_OBJECT_HELD, extpager_nr_held(obj)) ||
 	    nla_put_u8(skb, EXTPAGER_A_OBJECT_NOTIFY_EVICT, READ_ONCE(obj->notify_evict)) ||
-	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ORPHAN_MS, obj->orphan_lifetime_ms))
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_ORPHAN_MS, obj->orphan_lifetime_ms) ||
+	    nla_put_u8(skb, EXTPAGER_A_OBJECT_READ_ONLY, obj->read_only) ||
+	    nla_put_u32(skb, EXTPAGER_A_OBJECT_MANAGER_PID, manager_pid) ||
+	    nla_put_string(skb, EXTPAGER_A_OBJECT_MANAGER_COMM, comm))
 		goto cancel;
 	nest = nla_nest_start(skb, EXTPAGER_A_OBJECT_STATS);
 	if (!nest ||

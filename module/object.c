@@ -242,6 +242,16 @@ static unsigned int extpager_objects_of(kuid_t uid)
 	return n;
 }
 
+/*
+ * A read-only object's files are opened as a file is with O_RDONLY, so
+ * that do_mmap() refuses shared writable mappings and clears VM_MAYWRITE:
+ * nothing can dirty a page that the manager could not take back.
+ */
+static int extpager_open_flags(const struct extpager_object *obj)
+{
+	return obj->read_only ? O_RDONLY : O_RDWR;
+}
+
 /* The manager for socket @portid in @net.  Under extpager_managers_lock. */
 static struct extpager_manager *extpager_manager(struct net *net, u32 portid)
 {
@@ -255,6 +265,8 @@ static struct extpager_manager *extpager_manager(struct net *net, u32 portid)
 		return NULL;
 	mgr->net = net;
 	mgr->portid = portid;
+	mgr->pid = get_task_pid(current, PIDTYPE_TGID);
+	get_task_comm(mgr->comm, current);
 	INIT_LIST_HEAD(&mgr->objects);
 	refcount_set(&mgr->refs, 1);
 	spin_lock_init(&mgr->lock);
@@ -280,6 +292,7 @@ void extpager_manager_put(struct extpager_manager *mgr)
 {
 	if (refcount_dec_and_test(&mgr->refs)) {
 		WARN_ON_ONCE(!list_empty(&mgr->channels));
+		put_pid(mgr->pid);
 		kfree(mgr);
 	}
 }
@@ -328,7 +341,7 @@ int extpager_default_pager_set(const struct genl_info *info)
  */
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 				    bool anonymous, bool quota,
-				    unsigned int orphan_lifetime_ms)
+				    unsigned int orphan_lifetime_ms, bool read_only)
 {
 	struct extpager_manager *mgr = NULL;
 	struct extpager_object *obj;
@@ -341,6 +354,7 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 		return ERR_PTR(-ENOMEM);
 	obj = EXTPAGER_OBJ(inode);
 	obj->owner = current_euid();
+	obj->read_only = read_only;
 	obj->orphan_lifetime_ms = min(orphan_lifetime_ms,
 				      READ_ONCE(max_orphan_lifetime_ms));
 	inode->i_ino = get_next_ino();
@@ -364,8 +378,8 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 
 	/* alloc_file_pseudo() leaves the reference fput() drops to us. */
 	__module_get(THIS_MODULE);
-	file = alloc_file_pseudo(inode, extpager_mnt, "[extpager]", O_RDWR,
-				 &extpager_fops);
+	file = alloc_file_pseudo(inode, extpager_mnt, "[extpager]",
+				 extpager_open_flags(obj), &extpager_fops);
 	if (IS_ERR(file)) {
 		module_put(THIS_MODULE);
 		iput(inode);
@@ -583,7 +597,7 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 
 	__module_get(THIS_MODULE);
 	file = alloc_file_pseudo(&obj->vfs_inode, extpager_mnt, "[extpager]",
-				 O_RDWR, &extpager_fops);
+				 extpager_open_flags(obj), &extpager_fops);
 	if (IS_ERR(file)) {
 		module_put(THIS_MODULE);
 		return file;

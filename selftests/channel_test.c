@@ -35,32 +35,13 @@ static int channel_open(struct pager_conn *conn, unsigned int tags)
 	return err ?: fd;
 }
 
-static void got_stats(struct nlattr **tb, void *arg)
-{
-	struct nlattr *st[EXTPAGER_A_STATS_MAX + 1] = { 0 };
-
-	if (tb[EXTPAGER_A_OBJECT_STATS])
-		nla_parse_nested(st, EXTPAGER_A_STATS_MAX, tb[EXTPAGER_A_OBJECT_STATS], NULL);
-	if (st[EXTPAGER_A_STATS_CHANNEL_REQUESTS])
-		*(long *)arg = pager__uint(st[EXTPAGER_A_STATS_CHANNEL_REQUESTS]);
-}
-
 /* The object's channel-requests counter, or -errno. */
 static long channel_requests(struct pager *pager)
 {
-	struct pager_conn *conn;
-	struct nl_msg *msg;
-	long n = -1;
-	int err;
+	struct object_info oi;
+	int err = object_info(pager, &oi);
 
-	err = pager_conn_open(&conn);
-	if (err)
-		return err;
-	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_GET, 0);
-	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager));
-	err = pager__call(conn, msg, got_stats, &n);
-	pager_conn_close(conn);
-	return err ?: n;
+	return err ?: oi.channel_requests;
 }
 
 /* Answer request @ev over netlink with the page at @buf. */

@@ -266,9 +266,12 @@ TEST_F(fp, help_and_errors)
 	char *stale_argv[] = { "filepager", self->file, stale, NULL };
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct daemon_proc dp;
+	long long clients;
 	uint64_t size;
 	int s, fd;
 
+	ASSERT_NE(NULL, daemon_stats(&self->dp));
+	clients = stat_of(self->dp.stats, "clients");
 	EXPECT_EQ(0, run(help, &dp));
 	EXPECT_NE(NULL, strstr(dp.all, "usage: filepager"));
 	EXPECT_EQ(1, run(missing, &dp));
@@ -280,10 +283,16 @@ TEST_F(fp, help_and_errors)
 	EXPECT_NE(NULL, strstr(dp.all, "is not a socket")) TH_LOG("%s", dp.all);
 	EXPECT_EQ(2, run(bad_cluster, &dp));
 	EXPECT_NE(NULL, strstr(dp.all, "--cluster")) TH_LOG("%s", dp.all);
-	/* The running one still serves. */
+	/*
+	 * The running one still serves, and the second one did not connect to
+	 * find it: only this client reached it, after anything that did.
+	 */
 	fd = daemon_object(self->sock, &size);
 	EXPECT_LE(0, fd);
 	close(fd);
+	ASSERT_NE(NULL, daemon_stats(&self->dp));
+	EXPECT_EQ(clients + 1, stat_of(self->dp.stats, "clients"));
+	EXPECT_EQ(NULL, strstr(self->dp.all, "sending the object")) TH_LOG("%s", self->dp.all);
 
 	/* A socket nobody listens on, left by a daemon that died, is replaced. */
 	snprintf(stale, sizeof(stale), "%s.stale", self->sock);

@@ -210,11 +210,73 @@ static void pattern_terminate(struct pager *pager)
 	atomic_store(&b->terminated, 1);
 }
 
+/*
+ * Refuses every return, as a store that fails would: the pages stay dirty.
+ * (Without a write callback the object would be read-only.)
+ */
+static int refuse_write(struct pager *pager, uint64_t offset, size_t len,
+			const void *data, unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
 static const struct pager_ops pattern_ops = {
 	.read		= pattern_read,
+	.write		= refuse_write,
 	.unlock		= pattern_unlock,
 	.terminate	= pattern_terminate,
 };
+
+/* What OBJECT_GET says of an object. */
+struct object_info {
+	uint32_t manager, manager_pid;
+	char manager_comm[16];
+	bool read_only;
+	long channel_requests;
+};
+
+static void got_object_info(struct nlattr **tb, void *arg)
+{
+	struct nlattr *st[EXTPAGER_A_STATS_MAX + 1] = { 0 };
+	struct object_info *oi = arg;
+
+	if (tb[EXTPAGER_A_OBJECT_MANAGER])
+		oi->manager = nla_get_u32(tb[EXTPAGER_A_OBJECT_MANAGER]);
+	if (tb[EXTPAGER_A_OBJECT_MANAGER_PID])
+		oi->manager_pid = nla_get_u32(tb[EXTPAGER_A_OBJECT_MANAGER_PID]);
+	if (tb[EXTPAGER_A_OBJECT_MANAGER_COMM])
+		nla_strlcpy(oi->manager_comm, tb[EXTPAGER_A_OBJECT_MANAGER_COMM],
+			    sizeof(oi->manager_comm));
+	if (tb[EXTPAGER_A_OBJECT_READ_ONLY])
+		oi->read_only = nla_get_u8(tb[EXTPAGER_A_OBJECT_READ_ONLY]);
+	if (tb[EXTPAGER_A_OBJECT_STATS])
+		nla_parse_nested(st, EXTPAGER_A_STATS_MAX, tb[EXTPAGER_A_OBJECT_STATS], NULL);
+	if (st[EXTPAGER_A_STATS_CHANNEL_REQUESTS])
+		oi->channel_requests = pager__uint(st[EXTPAGER_A_STATS_CHANNEL_REQUESTS]);
+}
+
+/* OBJECT_GET of @pager's object, asked over a connection of its own. */
+static inline int object_info(struct pager *pager, struct object_info *oi)
+{
+	struct pager_conn *conn;
+	struct nl_msg *msg;
+	int err;
+
+	memset(oi, 0, sizeof(*oi));
+	oi->channel_requests = -1;
+	err = pager_conn_open(&conn);
+	if (err)
+		return err;
+	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_GET, 0);
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager))) {
+		nlmsg_free(msg);
+		err = -ENOMEM;
+	} else {
+		err = pager__call(conn, msg, got_object_info, oi);
+	}
+	pager_conn_close(conn);
+	return err;
+}
 
 /* Whether libpager must serve over the data channel (run_tests.sh's default). */
 static inline bool forced_channel(void)

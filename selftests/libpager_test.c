@@ -287,8 +287,11 @@ TEST(create_gives_an_object_and_its_accessors)
 	struct pager_conn *conn;
 	struct pager *one, *two;
 	struct behaviour b1, b2;
+	struct object_info oi;
 	struct pager_stats st;
+	char comm[16] = "";
 	struct stat sb;
+	FILE *f;
 	char *p;
 
 	behaviour_init(&b1, 1);
@@ -306,6 +309,18 @@ TEST(create_gives_an_object_and_its_accessors)
 	ASSERT_EQ(0, fstat(pager_fd(one), &sb));
 	EXPECT_EQ(PAGES * PAGE, sb.st_size);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(pager_fd(one), F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(O_RDWR, fcntl(pager_fd(one), F_GETFL) & O_ACCMODE);
+
+	/* OBJECT_GET names the manager as a user would look for it. */
+	ASSERT_EQ(0, object_info(one, &oi));
+	EXPECT_FALSE(oi.read_only);
+	EXPECT_EQ(getpid(), oi.manager_pid);
+	f = fopen("/proc/self/comm", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(comm, sizeof(comm), f));
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	EXPECT_STREQ(comm, oi.manager_comm);
 
 	/* Fresh counters: nothing asked, nothing cached, managed. */
 	ASSERT_EQ(0, pager_stats(one, &st));
@@ -319,6 +334,59 @@ TEST(create_gives_an_object_and_its_accessors)
 	ASSERT_EQ(0, pager_stats(one, &st));
 	EXPECT_EQ(1, st.mappings);
 	munmap(p, PAGE);
+	pager_conn_close(conn);
+}
+
+/*
+ * Without a write callback nothing could take a dirty page back, so the
+ * object is read-only, as a file opened O_RDONLY: a writer under a memory
+ * limit gets EACCES at mmap() rather than being OOM-killed later.
+ */
+TEST(no_write_callback_makes_the_object_read_only)
+{
+	static const struct pager_ops read_only_ops = { .read = pattern_read };
+	size_t size = PAGES * PAGE;
+	struct pager_conn *conn;
+	struct object_info oi;
+	struct pager_stats st;
+	struct pager *pager;
+	struct behaviour b;
+	struct server s;
+	char *map, *priv;
+	int fd;
+
+	behaviour_init(&b, SEED);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, size, &read_only_ops, NULL, &b, &pager));
+	ASSERT_EQ(0, server_start(&s, conn, 1));
+	fd = pager_fd(pager);
+	ASSERT_EQ(0, object_info(pager, &oi));
+	EXPECT_TRUE(oi.read_only);
+	EXPECT_EQ(O_RDONLY, fcntl(fd, F_GETFL) & O_ACCMODE);
+
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+	EXPECT_EQ(EACCES, errno);
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_TRUE(check_pattern(map, SEED, 0, 2 * PAGE));
+	EXPECT_EQ(-1, mprotect(map, size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+
+	/* A private mapping is copied on write; the object is untouched. */
+	priv = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, priv);
+	memset(priv + PAGE, 0x5a, PAGE);
+	EXPECT_EQ(0x5a, priv[PAGE]);
+	EXPECT_TRUE(check_pattern(map + PAGE, SEED, PAGE, PAGE));
+	EXPECT_EQ(0, msync(map, size, MS_SYNC));
+	ASSERT_EQ(0, settled_stats(pager, &st));
+	EXPECT_EQ(0, st.returns + st.return_failures);
+
+	munmap(priv, size);
+	munmap(map, size);
+	close(fd);
+	pthread_join(s.thread, NULL);
+	EXPECT_EQ(0, s.ret);
 	pager_conn_close(conn);
 }
 
@@ -460,8 +528,8 @@ TEST_F(served, every_lock_request_beside_the_server_completes)
 	}
 }
 
-/* Without a write callback every return is refused: the pages stay dirty. */
-TEST_F(served, no_write_callback_refuses_returns)
+/* A write callback that refuses every return: the pages stay dirty. */
+TEST_F(served, a_refusing_write_callback_keeps_pages_dirty)
 {
 	struct pager_stats st;
 

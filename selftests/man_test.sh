@@ -6,68 +6,90 @@
 # gone), each page's SYNOPSIS shows the prototypes exactly as libpager.h
 # declares them, and each daemon's page documents exactly the options its
 # --help lists.
+#
+# Under TCG every process costs: the checks run in bash where they can.
 . "$(dirname "$0")/tap.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
-man=$top/man
+# .so requests are relative to the top of the man tree, as man(1) has them.
+cd "$top/man" || exit 1
 # The same rendering wherever it runs: no locale to miss, a terminal's width.
 export LC_ALL=C.UTF-8 MANWIDTH=80 MANPAGER=cat
 
-# .so links are one line; the rest are pages.
+# A .so link is one line; the rest are pages.
+declare -A so names text proto exported
 pages=() links=()
-for f in "$man"/man3/*.3 "$man"/man8/*.8; do
-	if grep -q '^\.so ' "$f"; then links+=("$f"); else pages+=("$f"); fi
+for f in man3/*.3 man8/*.8; do
+	read -r line <"$f"
+	if [[ $line == ".so "* ]]; then
+		links+=("$f") so[$f]=${line#.so }
+	else
+		pages+=("$f")
+	fi
 done
 daemons=(filepager zpager defpager)
 tap_plan $((2 * ${#pages[@]} + 4 + ${#daemons[@]}))
 
-# A page as text, overstriking off: what the string checks below compare.
-text() { (cd "$man" && groff -man -Tascii -P-cbou "${1#"$man"/}" 2>/dev/null); }
-# Whitespace collapsed, so that line breaks and indentation do not matter.
-squash() { tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'; }
-# A page's NAME section: the names man(1) finds it under.
-names() { sed -n '/^\.SH NAME/,/^\.SH/{/^\.SH/d;p}' "$1" | sed 's/ \\-.*//' | tr ',' ' ' | tr -s ' ' '\n'; }
+# A page as text, overstriking off, whitespace collapsed: line breaks and
+# indentation do not matter to the checks that compare strings.
+render() { groff -man -Tascii -P-cbou "$1" 2>/dev/null | tr -s ' \t\n' '   '; }
+
+# The names a page's NAME section lists, those man(1) finds it under, as
+# " a b c ".
+name_section() {
+	local line on='' out=''
+	while IFS= read -r line; do
+		if [[ $line == .SH* ]]; then
+			[ -n "$on" ] && break
+			[ "$line" = ".SH NAME" ] && on=1
+		elif [ -n "$on" ]; then
+			out+=" ${line%%\\-*}"
+			# The names end where their description starts.
+			[ "$line" = "${line%%\\-*}" ] || break
+		fi
+	done <"$1"
+	out=${out//,/ }
+	echo " ${out//$'\t'/ } "
+}
 
 for f in "${pages[@]}"; do
-	rel=${f#"$man"/}
 	if ! command -v groff >/dev/null; then
-		tap_not_ok "groff -ww: $rel" "groff is missing (groff-base)"
+		tap_not_ok "groff -ww: $f" "groff is missing (groff-base)"
 		continue
 	fi
-	# .so requests are relative to the top of the man tree, as man(1) has them.
-	out=$(cd "$man" && groff -man -ww -z "$rel" 2>&1)
+	out=$(groff -man -ww -z "$f" 2>&1)
 	rc=$?
 	if [ "$rc" = 0 ] && [ -z "$out" ]; then
-		tap_ok "groff -ww: $rel"
+		tap_ok "groff -ww: $f"
 	else
-		tap_not_ok "groff -ww: $rel" "$out"
+		tap_not_ok "groff -ww: $f" "$out"
 	fi
 done
 
 for f in "${pages[@]}"; do
-	rel=${f#"$man"/}
 	if ! command -v man >/dev/null; then
-		tap_skip "man --warnings: $rel" "man-db is not installed"
+		tap_skip "man --warnings: $f" "man-db is not installed"
 		continue
 	fi
 	out=$(man --warnings=w -l "$f" 2>&1 >/dev/null)
 	rc=$?
 	if [ "$rc" = 0 ] && [ -z "$out" ]; then
-		tap_ok "man --warnings: $rel"
+		tap_ok "man --warnings: $f"
 	else
-		tap_not_ok "man --warnings: $rel" "$out"
+		tap_not_ok "man --warnings: $f" "$out"
 	fi
 done
 
 # Each .so link points to a page that lists the link's name in its NAME.
 bad=
 for f in "${links[@]}"; do
-	name=$(basename "$f" .3)
-	target=$man/$(sed -n 's/^\.so //p' "$f")
-	if [ ! -f "$target" ] || grep -q '^\.so ' "$target"; then
+	name=${f#man3/} name=${name%.3} target=${so[$f]}
+	if [ ! -f "$target" ] || [ -n "${so[$target]:-}" ]; then
 		bad+="$name: .so to $target, which is not a page"$'\n'
-	elif ! names "$target" | grep -qx "$name"; then
-		bad+="$name: ${target#"$man"/} does not list it in NAME"$'\n'
+		continue
 	fi
+	[ -n "${names[$target]:-}" ] || names[$target]=$(name_section "$target")
+	[[ ${names[$target]} == *[[:space:]]"$name"[[:space:]]* ]] ||
+		bad+="$name: $target does not list it in NAME"$'\n'
 done
 if [ -z "$bad" ]; then
 	tap_ok "every .so link leads to a page that names it (${#links[@]} links)"
@@ -77,27 +99,30 @@ fi
 
 # What libpager exports, as the dynamic linker sees it.
 lib=$top/build/libpager.so.1
-syms=$(nm -D --defined-only "$lib" 2>&1 | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort)
+syms=$(nm -D --defined-only "$lib" 2>/dev/null | awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }')
 if [ -z "$syms" ]; then
-	tap_not_ok "every exported function has a man page" "no symbols from $lib"
-	tap_not_ok "every man3 page documents an exported function" "no symbols from $lib"
-	tap_not_ok "each page's SYNOPSIS has libpager.h's prototypes" "no symbols from $lib"
+	for what in "every exported function has a man page" \
+		    "every man3 page documents an exported function" \
+		    "each page's SYNOPSIS has libpager.h's prototypes"; do
+		tap_not_ok "$what" "no symbols from $lib"
+	done
 else
 	bad=
 	for s in $syms; do
-		[ -f "$man/man3/$s.3" ] || bad+="$s: no man3/$s.3"$'\n'
+		exported[$s]=1
+		[ -f "man3/$s.3" ] || bad+="$s: no man3/$s.3"$'\n'
 	done
 	if [ -z "$bad" ]; then
-		tap_ok "every exported function has a man page ($(wc -w <<<"$syms") functions)"
+		tap_ok "every exported function has a man page (${#exported[@]} functions)"
 	else
 		tap_not_ok "every exported function has a man page" "${bad%$'\n'}"
 	fi
 
 	bad=
-	for f in "$man"/man3/*.3; do
-		name=$(basename "$f" .3)
-		[ "$name" = libpager ] || grep -qx "$name" <<<"$syms" ||
-			bad+="man3/$name.3: libpager exports no $name"$'\n'
+	for f in man3/*.3; do
+		name=${f#man3/} name=${name%.3}
+		[ "$name" = libpager ] || [ -n "${exported[$name]:-}" ] ||
+			bad+="$f: libpager exports no $name"$'\n'
 	done
 	if [ -z "$bad" ]; then
 		tap_ok "every man3 page documents an exported function"
@@ -105,21 +130,30 @@ else
 		tap_not_ok "every man3 page documents an exported function" "${bad%$'\n'}"
 	fi
 
-	# Each declaration of libpager.h, from its type to its ";", on one line.
-	protos=$(awk '/^[a-z].*[ *]pager_[a-z_]+\(/ { p = "" ; on = 1 }
+	# Each declaration of libpager.h, from its type to its ";", on one
+	# line, whitespace collapsed, after its function's name and a tab.
+	while IFS=$'\t' read -r name decl; do
+		proto[$name]=$decl
+	done < <(awk '/^[a-z].*[ *]pager_[a-z_]+\(/ { p = ""; on = 1 }
 		on { p = p " " $0 }
-		on && /;/ { print p; on = 0 }' "$top/libpager/libpager.h")
+		on && /;/ {
+			gsub(/[ \t]+/, " ", p); sub(/^ /, "", p); sub(/ $/, "", p)
+			match(p, /pager_[a-z_]+\(/)
+			print substr(p, RSTART, RLENGTH - 1) "\t" p
+			on = 0
+		}' "$top/libpager/libpager.h")
 	bad=
 	for s in $syms; do
-		proto=$(grep -E "[ *]$s\(" <<<"$protos" | squash)
-		page=$man/man3/$s.3
-		[ -f "$page" ] && grep -q '^\.so ' "$page" && page=$man/$(sed -n 's/^\.so //p' "$page")
+		page=man3/$s.3
+		page=${so[$page]:-$page}
 		if [ ! -f "$page" ]; then
 			bad+="$s: no page"$'\n'
-		elif [ -z "$proto" ]; then
+		elif [ -z "${proto[$s]:-}" ]; then
 			bad+="$s: not declared in libpager.h"$'\n'
-		elif ! text "$page" | squash | grep -qF -- "$proto"; then
-			bad+="$s: ${page#"$man"/} lacks: $proto"$'\n'
+		else
+			[ -n "${text[$page]:-}" ] || text[$page]=$(render "$page")
+			[[ ${text[$page]} == *"${proto[$s]}"* ]] ||
+				bad+="$s: $page lacks: ${proto[$s]}"$'\n'
 		fi
 	done
 	if [ -z "$bad" ]; then
@@ -132,13 +166,14 @@ fi
 # Each daemon's page documents the long options its --help lists, no more.
 for d in "${daemons[@]}"; do
 	help=$("$top/build/daemons/$d" --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | sort -u)
-	doc=$(text "$man/man8/$d.8" | sed -n '/^OPTIONS/,/^[A-Z]/p' |
-	      grep -oE -- '--[a-z][a-z-]*' | sort -u)
+	doc=$(groff -man -Tascii -P-cbou "man8/$d.8" 2>/dev/null |
+	      sed -n '/^OPTIONS/,/^[A-Z]/p' | grep -oE -- '--[a-z][a-z-]*' | sort -u)
 	if [ -n "$help" ] && [ "$help" = "$doc" ]; then
 		tap_ok "$d(8) documents the options of $d --help"
 	else
 		tap_not_ok "$d(8) documents the options of $d --help" \
-			"$(diff <(echo "$help") <(echo "$doc") | sed -n 's/^</--help only:/p; s/^>/man page only:/p')"
+			"$(diff <(echo "$help") <(echo "$doc") |
+			   sed -n 's/^</--help only:/p; s/^>/man page only:/p')"
 	fi
 done
 tap_exit

@@ -13,7 +13,8 @@
 #   make lint            checkpatch, regen --check, the module with W=1 and C=1
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
 #   make deps            install what building and testing need (apt-get)
-#   make install         libpager, its header and pkg-config file, daemons
+#   make install         libpager, its header and pkg-config file, daemons,
+#                        man pages
 #
 # `make` also builds the examples twice: in the tree, and against a staged
 # `make install` (build/stage) through its libpager.pc, as a user would.
@@ -35,6 +36,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
 
 CFLAGS ?= -O2 -g
 # CPPFLAGS and LDFLAGS as the user (or dpkg-buildflags) gives them.
@@ -198,7 +200,8 @@ lint: checkpatch
 	echo "lint: W=1 and sparse clean"
 
 install: libpager daemons
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 build/libpager.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 build/libpager.so.1 $(DESTDIR)$(LIBDIR)/
 	ln -sf libpager.so.1 $(DESTDIR)$(LIBDIR)/libpager.so
@@ -206,6 +209,8 @@ install: libpager daemons
 	install -m 644 uapi/linux/extpager.h uapi/linux/extpager_channel.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 644 build/libpager.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(if $(DAEMONS),install -m 755 $(DAEMONS) $(DESTDIR)$(BINDIR)/)
+	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build

@@ -102,8 +102,8 @@ int main(int argc, char **argv)
 
 	pfd[0].fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	pfd[1].fd = signalfd(-1, &stop, SFD_CLOEXEC);
-	if (pfd[0].fd < 0 || pfd[1].fd < 0 || bind(pfd[0].fd, (void *)&addr, sizeof(addr)) ||
-	    listen(pfd[0].fd, 16)) {
+	if (pfd[0].fd < 0 || pfd[1].fd < 0 ||
+	    bind(pfd[0].fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(pfd[0].fd, 16)) {
 		perror("hello_pager");
 		return 1;
 	}

@@ -144,8 +144,11 @@ void pager_conn_close(struct pager_conn *conn);
 int pager_conn_fd(const struct pager_conn *conn);
 
 /*
- * The kernel's message for the last call that failed in this thread, or "".
- * Thread-safe: each thread has its own.
+ * Why the last call that failed in this thread failed: the kernel's extack
+ * message, or libpager's own words (the module not loaded, a family it
+ * does not speak), or "" if it gave none.  A call the kernel accepted
+ * clears it; one refused before reaching the kernel (-EINVAL, say) leaves
+ * it as it was.  Thread-safe: each thread has its own.
  */
 const char *pager_conn_error(void);
 

@@ -14,6 +14,7 @@
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
 #   make deps            install what building and testing need (apt-get)
 #   make install         libpager, its header and pkg-config file, daemons
+#   make deb             the Debian packages, in build/ (see README.md, Install)
 #
 # `make` also builds the examples twice: in the tree, and against a staged
 # `make install` (build/stage) through its libpager.pc, as a user would.
@@ -53,7 +54,7 @@ BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install clean
+	check-debug bench demo checkpatch lint regen install deb clean
 
 all: module libpager daemons demos selftests benches examples
 
@@ -197,15 +198,31 @@ lint: checkpatch
 		echo "lint: the module does not build cleanly with W=1 C=2" >&2; exit 1; fi; \
 	echo "lint: W=1 and sparse clean"
 
+# The uapi headers go under $(INCLUDEDIR)/extpager/linux/, which libpager.pc's
+# Cflags name: /usr/include/linux/ belongs to the kernel's headers
+# (linux-libc-dev).
 install: libpager daemons
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/extpager/linux $(DESTDIR)$(BINDIR)
 	install -m 644 build/libpager.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 build/libpager.so.1 $(DESTDIR)$(LIBDIR)/
 	ln -sf libpager.so.1 $(DESTDIR)$(LIBDIR)/libpager.so
 	install -m 644 libpager/libpager.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 uapi/linux/extpager.h uapi/linux/extpager_channel.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 uapi/linux/extpager.h uapi/linux/extpager_channel.h $(DESTDIR)$(INCLUDEDIR)/extpager/linux/
 	install -m 644 build/libpager.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(if $(DAEMONS),install -m 755 $(DAEMONS) $(DESTDIR)$(BINDIR)/)
+
+# The Debian packages, built by dpkg-buildpackage from a copy of the tree in
+# build/deb/ (it writes its results to the parent directory, and its clean
+# step would remove build/), then moved to build/ and checked by lintian.
+DEB_COPY := build/deb/extpager-$(VERSION)
+
+deb:
+	rm -rf build/deb build/*.deb
+	mkdir -p $(DEB_COPY)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEB_COPY)
+	cd $(DEB_COPY) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/*.changes
+	mv build/deb/*.deb build/
 
 clean:
 	rm -rf build

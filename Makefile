@@ -15,6 +15,7 @@
 #   make deps            install what building and testing need (apt-get)
 #   make install         libpager, its header and pkg-config file, daemons
 #   make deb             the Debian packages, in build/ (see README.md, Install)
+#   make packages        make deb, then unpack them and build against them (for make check)
 #
 # `make` also builds the examples twice: in the tree, and against a staged
 # `make install` (build/stage) through its libpager.pc, as a user would.
@@ -54,7 +55,7 @@ BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install deb clean
+	check-debug bench demo checkpatch lint regen install deb packages clean
 
 all: module libpager daemons demos selftests benches examples
 
@@ -164,7 +165,7 @@ deps:
 	@scripts/deps
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all packages
 	@scripts/check stock
 
 check-debug: deps
@@ -223,6 +224,11 @@ deb:
 	cd $(DEB_COPY) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error build/deb/*.changes
 	mv build/deb/*.deb build/
+
+# What selftests/packages_test.sh runs: the packages unpacked, the examples
+# built against them, the module built from extpager-dkms by DKMS.
+packages: deb
+	@scripts/packages
 
 clean:
 	rm -rf build

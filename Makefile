@@ -15,6 +15,8 @@
 #   make deps            install what building and testing need (apt-get)
 #   make install         libpager, its header and pkg-config file, daemons,
 #                        man pages
+#   make deb             the Debian packages, in build/ (see README.md, Install)
+#   make packages        make deb, then unpack them and build against them (for make check)
 #
 # `make` also builds the examples twice: in the tree, and against a staged
 # `make install` (build/stage) through its libpager.pc, as a user would.
@@ -55,7 +57,7 @@ BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install clean
+	check-debug bench demo checkpatch lint regen install deb packages clean
 
 all: module libpager daemons demos selftests benches examples
 
@@ -165,7 +167,7 @@ deps:
 	@scripts/deps
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all packages
 	@scripts/check stock
 
 check-debug: deps
@@ -199,18 +201,39 @@ lint: checkpatch
 		echo "lint: the module does not build cleanly with W=1 C=2" >&2; exit 1; fi; \
 	echo "lint: W=1 and sparse clean"
 
+# The uapi headers go under $(INCLUDEDIR)/extpager/linux/, which libpager.pc's
+# Cflags name: /usr/include/linux/ belongs to the kernel's headers
+# (linux-libc-dev).
 install: libpager daemons
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/extpager/linux $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
 	install -m 644 build/libpager.a $(DESTDIR)$(LIBDIR)/
 	install -m 755 build/libpager.so.1 $(DESTDIR)$(LIBDIR)/
 	ln -sf libpager.so.1 $(DESTDIR)$(LIBDIR)/libpager.so
 	install -m 644 libpager/libpager.h $(DESTDIR)$(INCLUDEDIR)/
-	install -m 644 uapi/linux/extpager.h uapi/linux/extpager_channel.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 644 uapi/linux/extpager.h uapi/linux/extpager_channel.h $(DESTDIR)$(INCLUDEDIR)/extpager/linux/
 	install -m 644 build/libpager.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	$(if $(DAEMONS),install -m 755 $(DAEMONS) $(DESTDIR)$(BINDIR)/)
 	install -m 644 man/man3/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 man/man8/*.8 $(DESTDIR)$(MANDIR)/man8/
+
+# The Debian packages, built by dpkg-buildpackage from a copy of the tree in
+# build/deb/ (it writes its results to the parent directory, and its clean
+# step would remove build/), then moved to build/ and checked by lintian.
+DEB_COPY := build/deb/extpager-$(VERSION)
+
+deb:
+	rm -rf build/deb build/*.deb
+	mkdir -p $(DEB_COPY)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEB_COPY)
+	cd $(DEB_COPY) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/*.changes
+	mv build/deb/*.deb build/
+
+# What selftests/packages_test.sh runs: the packages unpacked, the examples
+# built against them, the module built from extpager-dkms by DKMS.
+packages: deb
+	@scripts/packages
 
 clean:
 	rm -rf build

@@ -395,6 +395,12 @@ int extpager_nl_object_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_ID))
 		return -EINVAL;
 	obj = extpager_object_get(nla_get_u32(attr));
+	/* A destroyed object is no one's: refused as every command on it is. */
+	if (obj && READ_ONCE(obj->destroyed)) {
+		NL_SET_ERR_MSG_ATTR_FMT(info->extack, attr, "object %u is destroyed", obj->id);
+		err = -ENOENT;
+		goto put;
+	}
 	if (!obj || !extpager_visible(skb, obj, info)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such object of this manager");
 		err = obj ? -EPERM : -ENOENT;
@@ -428,7 +434,7 @@ int extpager_nl_object_get_dumpit(struct sk_buff *skb, struct netlink_callback *
 		obj = extpager_object_get(id);
 		if (!obj)
 			continue;
-		if (extpager_visible(cb->skb, obj, info))
+		if (!READ_ONCE(obj->destroyed) && extpager_visible(cb->skb, obj, info))
 			err = extpager_nl_fill(skb, obj, info, NLM_F_MULTI);
 		extpager_object_put(obj);
 		if (err)

@@ -7,17 +7,15 @@
 # libpager.so.1), the packaged daemons say the project's version, and the
 # DKMS-built module replaces the tree's and passes module_test.
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/examples.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
 root=$top/build/pkgroot
 version=$(cat "$top/VERSION")
 libdir=$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
 daemons=(filepager zpager defpager)
 
-shopt -s nullglob
-examples=()
-for e in "$top"/build/pkgroot-examples/*; do
-	case $e in *-static) ;; *) examples+=("$e") ;; esac
-done
+dir=$top/build/pkgroot-examples
+read -ra examples <<<"$(examples "$dir" | tr '\n' ' ')"
 if [ ! -d "$root" ]; then
 	tap_plan 1
 	tap_skip "packages" "no build/pkgroot: run 'make deb', then scripts/packages"
@@ -25,30 +23,15 @@ if [ ! -d "$root" ]; then
 fi
 tap_plan $((2 * ${#examples[@]} + ${#daemons[@]} + 1))
 
-# run NAME CMD...: the example exits 0, its last line starting "NAME: ".
-run() {
-	local name=$1 out rc
-	shift
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" = 0 ] && tail -n 1 <<<"$out" | grep -q "^$name: "; then
-		return 0
-	fi
-	echo "$out" | sed 's/^/# /'
-	echo "# status $rc"
-	return 1
-}
-
-for e in "${examples[@]}"; do
-	n=${e##*/}
-	if run "$n" env LD_LIBRARY_PATH="$libdir" "$e"; then
+for n in "${examples[@]}"; do
+	if example "$dir" "$n" "" LD_LIBRARY_PATH="$libdir"; then
 		tap_ok "$n: built with the packages' pkg-config, on libpager1"
 	else
 		tap_not_ok "$n: built with the packages' pkg-config, on libpager1"
 	fi
-	if [ ! -x "$e-static" ]; then
+	if [ ! -x "$dir/$n-static" ]; then
 		tap_not_ok "$n-static: not built"
-	elif run "$n" "$e-static"; then
+	elif example "$dir" "$n" -static; then
 		tap_ok "$n-static: libpager-dev's static library"
 	else
 		tap_not_ok "$n-static: libpager-dev's static library"

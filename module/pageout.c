@@ -10,7 +10,6 @@
 #include <linux/errseq.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/pagevec.h>
 #include <linux/slab.h>
 #include <net/netlink.h>
 

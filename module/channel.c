@@ -54,7 +54,7 @@ static int extpager_fetch(struct extpager_channel *ch, struct io_uring_cmd *cmd,
 	spin_unlock(&mgr->lock);
 	/* Not published: done here, which also makes it no longer cancelable. */
 	if (err)
-		io_uring_cmd_done(cmd, err, 0, issue_flags);
+		io_uring_cmd_done(cmd, err, issue_flags);
 	return -EIOCBQUEUED;
 }
 
@@ -184,7 +184,8 @@ static int extpager_channel_uring_cmd(struct io_uring_cmd *cmd,
 				      unsigned int issue_flags)
 {
 	struct extpager_channel *ch = cmd->file->private_data;
-	const struct extpager_channel_cmd *sqe = io_uring_sqe_cmd(cmd->sqe);
+	const struct extpager_channel_cmd *sqe =
+		io_uring_sqe_cmd(cmd->sqe, struct extpager_channel_cmd);
 	struct extpager_channel_cmd c;
 	unsigned int t;
 

@@ -388,7 +388,7 @@ int extpager_prefetch(struct extpager_object *obj, pgoff_t index,
 			(*skipped)++;
 			continue;
 		}
-		folio = filemap_alloc_folio(gfp, 0);
+		folio = filemap_alloc_folio(gfp, 0, NULL);
 		if (!folio) {
 			err = -ENOMEM;
 			break;
@@ -658,7 +658,7 @@ static vm_fault_t extpager_fault_missing(struct vm_fault *vmf,
 		folio_put(folio);
 		return 0;
 	}
-	folio = filemap_alloc_folio(vmf->gfp_mask, 0);
+	folio = filemap_alloc_folio(vmf->gfp_mask, 0, NULL);
 	if (!folio)
 		return VM_FAULT_OOM;
 	/* Against truncation by OBJECT_DESTROY. */

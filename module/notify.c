@@ -115,10 +115,15 @@ int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 }
 
 /* A FETCH completes, in its ring's task: its descriptor is written. */
-static void extpager_fetch_done(struct io_uring_cmd *cmd, unsigned int issue_flags)
+static void extpager_fetch_done(struct io_tw_req tw_req, io_tw_token_t tw)
 {
-	io_uring_cmd_done(cmd, extpager_fetch_pdu(cmd)->result, 0, issue_flags);
+	struct io_uring_cmd *cmd = io_uring_cmd_from_tw(tw_req);
+
+	io_uring_cmd_done(cmd, extpager_fetch_pdu(cmd)->result,
+			  IO_URING_CMD_TASK_WORK_ISSUE_FLAGS);
 }
+
+COMPAT_URING_CMD_TW(extpager_fetch_done);
 
 /*
  * Complete @ch's FETCH on tag @t with @result: the tag, or -errno.  From

@@ -159,7 +159,7 @@ static const struct super_operations extpager_sops = {
 	.alloc_inode	= extpager_alloc_inode,
 	.free_inode	= extpager_free_inode,
 	.evict_inode	= extpager_evict_inode,
-	.drop_inode	= generic_delete_inode,
+	.drop_inode	= inode_just_drop,
 	.statfs		= simple_statfs,
 };
 

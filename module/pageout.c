@@ -10,7 +10,6 @@
 #include <linux/errseq.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
-#include <linux/pagevec.h>
 #include <linux/slab.h>
 #include <net/netlink.h>
 
@@ -179,8 +178,12 @@ int extpager_lock_request(struct extpager_object *obj, u32 cookie, pgoff_t first
 
 /*
  * Whether the CLOCK hand gives @folio a second chance: it was faulted on or
- * written since the hand last passed.  Its mappings go, so that the next
- * access faults and marks it again.
+ * written since the hand last passed (or, on 7.2 with MGLRU, added to the
+ * page cache in a fault: folio_add_lru() marks those accessed).  Its
+ * mappings go, so that the next access faults and marks it again.  Zapping
+ * a young PTE marks the folio accessed: that is the unmap, not an access,
+ * so the mark is cleared after it, else no folio that was mapped would ever
+ * be evicted.
  */
 static bool extpager_second_chance(struct address_space *mapping,
 				   struct folio *folio)
@@ -188,6 +191,7 @@ static bool extpager_second_chance(struct address_space *mapping,
 	if (!folio_test_clear_referenced(folio))
 		return false;
 	unmap_mapping_pages(mapping, folio->index, 1, false);
+	folio_clear_referenced(folio);
 	return true;
 }
 

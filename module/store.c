@@ -103,9 +103,10 @@ static struct file *extpager_store(struct extpager_object *obj)
 	mutex_unlock(&obj->lock);
 	if (store)
 		return store;
-	/* Sized as the object; VM_NORESERVE: pages are charged as written. */
+	/* Sized as the object; NORESERVE: pages are charged as written. */
 	store = shmem_kernel_file_setup("extpager-default",
-					i_size_read(&obj->vfs_inode), VM_NORESERVE);
+					i_size_read(&obj->vfs_inode),
+					mk_vma_flags(VMA_NORESERVE_BIT));
 	if (IS_ERR(store))
 		return store;
 	store->f_flags |= O_LARGEFILE;	/* objects may be larger than 2 GiB */

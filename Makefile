@@ -67,7 +67,7 @@ module:
 	@ln -sfn $(CURDIR)/Kbuild $(MODDIR)/Kbuild
 	@ln -sfn $(CURDIR)/VERSION $(MODDIR)/VERSION
 	@ln -sfn $(CURDIR)/uapi $(MODDIR)/uapi
-	@for f in module/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODDIR)/$$f; done
+	@for f in module/*.[ch] module/*.sh; do ln -sfn $(CURDIR)/$$f $(MODDIR)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
 
 # --- libpager -----------------------------------------------------------------

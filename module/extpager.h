@@ -59,6 +59,8 @@
 
 #include <uapi/linux/extpager_channel.h>
 
+#include "compat.h"
+
 struct genl_info;
 struct io_uring_cmd;
 struct net;

@@ -4,7 +4,9 @@
 #
 #   make                 build everything (the module against Debian's 6.12)
 #   make KDIR=<tree>     build the module against another kernel tree
-#   make check           run the selftests in a VM on the stock kernel
+#   make check           run the selftests in a VM on the stock kernel (6.12)
+#   make check KVER=6.1  the same on another stock kernel (6.1, 6.12)
+#   make check-kernels   the selftests on each stock kernel in turn
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
@@ -53,7 +55,7 @@ BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install clean
+	check-debug check-kernels bench demo checkpatch lint regen install clean
 
 all: module libpager daemons demos selftests benches examples
 
@@ -162,9 +164,18 @@ build/examples/%-static: examples/%.c build/stage/.installed
 deps:
 	@scripts/deps
 
+# The stock kernel `make check` runs the suite on: 6.12, or KVER.
+KVER ?= stock
+
 check: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/check stock
+	@scripts/check $(KVER)
+
+# The suite on each stock kernel (scripts/lib.sh's STOCK_KERNELS): a line
+# per kernel, then the total.
+check-kernels: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check kernels
 
 check-debug: deps
 	@$(MAKE) --no-print-directory all

@@ -9,6 +9,7 @@
 #   make check-kernels   the selftests on each stock kernel in turn
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
+#                        (KVER=6.1: on 6.1)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -29,6 +30,8 @@ ksrc = $(eval ksrc := $(shell scripts/paths ksrc))$(ksrc)
 KDIR ?= /lib/modules/$(kver)/build
 krel = $(eval krel := $(shell cat $(KDIR)/include/config/kernel.release))$(krel)
 MODDIR = build/module-$(krel)
+# The stock kernel `make check` and `make demo` boot: 6.12, or 6.1.
+KVER ?= stock
 
 # The one version of everything: the module, libpager.pc, the daemons.
 VERSION := $(shell cat VERSION)
@@ -164,9 +167,6 @@ build/examples/%-static: examples/%.c build/stage/.installed
 deps:
 	@scripts/deps
 
-# The stock kernel `make check` runs the suite on: 6.12, or KVER.
-KVER ?= stock
-
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check $(KVER)
@@ -186,10 +186,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --swap=512M -- sh -c 'build/bench/fault_bench && build/bench/return_bench'
 
-# filepager serving a file to a client under memory pressure, told in words.
+# filepager serving a file to a client under memory pressure, told in words
+# (on KVER, as make check).
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/vm run -- scripts/demo
+	@scripts/vm run --kernel=$(KVER) -- scripts/demo
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

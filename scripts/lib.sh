@@ -58,11 +58,11 @@ STOCK_KERNELS="6.1 6.12"
 #   krel     its kernel.release, which names build/module-<krel>/
 #   bzimage  the image QEMU boots
 #   kmoddir  its modules' directory (empty if it has none), for the initramfs
-#   kmake    the command that runs make for it (a word list: a chroot's, say)
+#   kmake    the command that runs make for it, an array (a chroot's, say)
 # Another stock kernel is one more case here and a word in STOCK_KERNELS.
 kernel_select() {
 	local v
-	kname=$1 kmoddir= kmake=make
+	kname=$1 kmoddir='' kmake=(make)
 	case "$kname" in
 	stock | 6.12)
 		v=$(stock_kver)

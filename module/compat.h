@@ -15,8 +15,10 @@
 
 #include <linux/bvec.h>
 #include <linux/fs.h>
+#include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/string.h>
 #include <linux/writeback.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -166,6 +168,18 @@ static inline bool extpager_nla_iter_next(struct extpager_nla_iter *it)
 #define nla_for_each_attr_type(pos, type, head, len, rem)			\
 	for (struct extpager_nla_iter __it = { &(pos), &(rem), (head), (len), (type) }; \
 	     extpager_nla_iter_next(&__it);)
+#endif
+
+/*
+ * 6.8: strscpy(dst, src) sizes an array destination itself.  The function
+ * the macro stands for is called as (strscpy).
+ */
+#ifndef EXTPAGER_HAVE_SIZED_STRSCPY
+#define __extpager_strscpy0(dst, src) \
+	((strscpy)(dst, src, sizeof(dst) + __must_be_array(dst)))
+#define __extpager_strscpy1(dst, src, size) ((strscpy)(dst, src, size))
+#define strscpy(dst, src, ...) \
+	CONCATENATE(__extpager_strscpy, COUNT_ARGS(__VA_ARGS__))(dst, src, ##__VA_ARGS__)
 #endif
 
 /* 6.7 */

@@ -4,9 +4,12 @@
 #
 #   make                 build everything (the module against Debian's 6.12)
 #   make KDIR=<tree>     build the module against another kernel tree
-#   make check           run the selftests in a VM on the stock kernel
+#   make check           run the selftests in a VM on the stock kernel (6.12)
+#   make check KVER=6.1  the same on another stock kernel (6.1, 6.12)
+#   make check-kernels   the selftests on each stock kernel in turn
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
+#                        (KVER=6.1: on 6.1)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -30,6 +33,8 @@ ksrc = $(eval ksrc := $(shell scripts/paths ksrc))$(ksrc)
 KDIR ?= /lib/modules/$(kver)/build
 krel = $(eval krel := $(shell cat $(KDIR)/include/config/kernel.release))$(krel)
 MODDIR = build/module-$(krel)
+# The stock kernel `make check` and `make demo` boot: 6.12, or 6.1.
+KVER ?= stock
 
 # The one version of everything: the module, libpager.pc, the daemons.
 VERSION := $(shell cat VERSION)
@@ -57,7 +62,7 @@ BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install deb packages clean
+	check-debug check-kernels bench demo checkpatch lint regen install deb packages clean
 
 all: module libpager daemons demos selftests benches examples
 
@@ -71,7 +76,7 @@ module:
 	@ln -sfn $(CURDIR)/Kbuild $(MODDIR)/Kbuild
 	@ln -sfn $(CURDIR)/VERSION $(MODDIR)/VERSION
 	@ln -sfn $(CURDIR)/uapi $(MODDIR)/uapi
-	@for f in module/*.[ch]; do ln -sfn $(CURDIR)/$$f $(MODDIR)/$$f; done
+	@for f in module/*.[ch] module/*.sh; do ln -sfn $(CURDIR)/$$f $(MODDIR)/$$f; done
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(MODDIR) modules
 
 # --- libpager -----------------------------------------------------------------
@@ -168,7 +173,13 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all packages
-	@scripts/check stock
+	@scripts/check $(KVER)
+
+# The suite on each stock kernel (scripts/lib.sh's STOCK_KERNELS): a line
+# per kernel, then the total.
+check-kernels: deps
+	@$(MAKE) --no-print-directory all packages
+	@scripts/check kernels
 
 check-debug: deps
 	@$(MAKE) --no-print-directory all
@@ -179,10 +190,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --swap=512M -- sh -c 'build/bench/fault_bench && build/bench/return_bench'
 
-# filepager serving a file to a client under memory pressure, told in words.
+# filepager serving a file to a client under memory pressure, told in words
+# (on KVER, as make check).
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/vm run -- scripts/demo
+	@scripts/vm run --kernel=$(KVER) -- scripts/demo
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

@@ -18,7 +18,6 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
-#include <linux/io_uring/cmd.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/pagemap.h>
@@ -28,6 +27,9 @@
 #include <net/genetlink.h>
 
 #include "extpager.h"
+
+#ifdef EXTPAGER_HAVE_CHANNEL
+#include <linux/io_uring/cmd.h>
 
 /*
  * Leave a FETCH waiting on idle tag @t.  Its result comes with the tag's
@@ -299,3 +301,15 @@ free:
 	kfree(ch);
 	return ERR_PTR(err);
 }
+
+#else /* !EXTPAGER_HAVE_CHANNEL: see compat.h */
+
+struct file *extpager_channel_open(const struct genl_info *info,
+				   unsigned int nr_tags)
+{
+	NL_SET_ERR_MSG(info->extack,
+		       "no data channel on this kernel (io_uring commands cannot be cancelled): use netlink");
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+#endif

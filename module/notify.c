@@ -6,7 +6,6 @@
  * this file sits below all of them and calls none of them.
  */
 
-#include <linux/io_uring/cmd.h>
 #include <linux/mm.h>
 #include <net/genetlink.h>
 
@@ -114,6 +113,9 @@ int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 	return genlmsg_unicast(obj->net, skb, obj->portid);
 }
 
+#ifdef EXTPAGER_HAVE_CHANNEL
+#include <linux/io_uring/cmd.h>
+
 /* A FETCH completes, in its ring's task: its descriptor is written. */
 static void extpager_fetch_done(struct io_tw_req tw_req, io_tw_token_t tw)
 {
@@ -141,6 +143,14 @@ void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
 	extpager_fetch_pdu(cmd)->result = result;
 	io_uring_cmd_complete_in_task(cmd, extpager_fetch_done);
 }
+#else
+/* Without the channel (compat.h) no FETCH is ever left waiting. */
+void extpager_complete_fetch(struct extpager_channel *ch, unsigned int t,
+			     int result)
+{
+	WARN_ON_ONCE(1);
+}
+#endif
 
 /*
  * Hand data request or unlock @req to a FETCH waiting on one of the

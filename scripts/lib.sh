@@ -8,17 +8,101 @@ EXTPAGER_CACHE=${EXTPAGER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/extpager}
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
 
-# The newest installed Debian 6.12 kernel, e.g. 6.12.117+deb12-amd64.
-stock_kver() {
+# apt_install PKG...: install what is missing of PKG..., as root (a
+# second when all is there); otherwise print the line to run as root.
+apt_install() {
+	local p missing=() line
+	for p in "$@"; do
+		[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
+	line="apt-get install -y ${missing[*]}"
+	[ "$(id -u)" = 0 ] || die "not root; as root, run: apt-get update && $line"
+	echo "$(basename "$0"): installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -o DPkg::Lock::Timeout=600 update -q >&2
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}" >&2
+}
+
+# debian_kver SERIES: the newest installed Debian kernel of SERIES (6.1,
+# 6.12) with its headers and image, e.g. 6.12.117+deb12-amd64; empty if none.
+debian_kver() {
 	local d v best=
-	for d in /lib/modules/6.12.*-amd64; do
+	for d in /lib/modules/"$1".*-amd64; do
 		[ -e "$d/build/Makefile" ] || continue
 		v=${d#/lib/modules/}
 		[ -e "/boot/vmlinuz-$v" ] || continue
 		best=$(printf '%s\n%s\n' "$best" "$v" | sort -V | tail -n 1)
 	done
-	[ -n "$best" ] || die "no Debian 6.12 kernel with headers installed; run 'make deps'"
 	echo "$best"
+}
+
+# The newest installed Debian 6.12 kernel, e.g. 6.12.117+deb12-amd64.
+stock_kver() {
+	local v
+	v=$(debian_kver 6.12)
+	[ -n "$v" ] || die "no Debian 6.12 kernel with headers installed; run 'make deps'"
+	echo "$v"
+}
+
+# The stock kernels, oldest first: those `make check-kernels` runs the suite
+# on.  "stock" is 6.12.
+STOCK_KERNELS="6.1 6.12 7.2"
+
+# kernel_select NAME: make sure kernel NAME (a stock kernel, "stock",
+# "debug" or the path of a configured kernel tree) is there, installing or
+# building it if need be, and set
+#   kname    its name as given
+#   kdir     its build tree, for the module's KDIR
+#   krel     its kernel.release, which names build/module-<krel>/
+#   bzimage  the image QEMU boots
+#   kmoddir  its modules' directory (empty if it has none), for the initramfs
+#   kbuild   the command that builds the module for it, an array (in a
+#            chroot, say)
+# Another stock kernel is one more case here and a word in STOCK_KERNELS.
+kernel_select() {
+	local v release chroot kernel	# scripts/kernel-sid's
+	kname=$1 kmoddir='' kbuild=()
+	case "$kname" in
+	stock | 6.12)
+		v=$(stock_kver)
+		kdir=/lib/modules/$v/build bzimage=/boot/vmlinuz-$v kmoddir=/lib/modules/$v
+		;;
+	6.1)
+		# Bookworm's own kernel: its metapackages.
+		v=$(debian_kver 6.1)
+		if [ -z "$v" ]; then
+			apt_install linux-headers-amd64 linux-image-amd64
+			v=$(debian_kver 6.1)
+			[ -n "$v" ] || die "no Debian 6.1 kernel after installing it"
+		fi
+		kdir=/lib/modules/$v/build bzimage=/boot/vmlinuz-$v kmoddir=/lib/modules/$v
+		;;
+	7.2)
+		# Debian sid's, fetched by scripts/kernel-sid: its headers work
+		# only in the sid chroot, where the module is built.
+		eval "$("$EXTPAGER_TOP/scripts/kernel-sid")" || exit 1
+		kmoddir=$kernel/usr/lib/modules/$release bzimage=$kernel/usr/lib/modules/$release/vmlinuz
+		kdir=$chroot$kdir
+		kbuild=("$EXTPAGER_TOP/scripts/kernel-sid" make -s module)
+		;;
+	debug)
+		kdir=$("$EXTPAGER_TOP/scripts/debug-kernel") || exit 1
+		bzimage=$kdir/arch/x86/boot/bzImage
+		;;
+	*)
+		kdir=$(cd "$kname" 2>/dev/null && pwd) || die "no such kernel '$kname' (stock kernels: $STOCK_KERNELS; debug; or a path)"
+		bzimage=$kdir/arch/x86/boot/bzImage
+		;;
+	esac
+	# kernel.release, not the directory's name: Debian's 6.1.0-57-amd64
+	# says 6.1.192 there.
+	[ -r "$kdir/include/config/kernel.release" ] || die "$kdir is not a configured kernel tree"
+	krel=$(cat "$kdir/include/config/kernel.release")
+	[ -n "$kmoddir" ] || [ ! -e "/lib/modules/$krel/modules.dep" ] || kmoddir=/lib/modules/$krel
+	[ -r "$bzimage" ] || die "no kernel image at $bzimage"
+	[ ${#kbuild[@]} -gt 0 ] || kbuild=(make -s -C "$EXTPAGER_TOP" module KDIR="$kdir")
 }
 
 # The unpacked linux-source-6.12, keyed by the package version so that an

@@ -21,6 +21,22 @@ static void got_fd(struct nlattr **tb, void *arg)
 		*(int *)arg = nla_get_u32(tb[EXTPAGER_A_OBJECT_FD]);
 }
 
+/*
+ * The module has the data channel where the kernel's io_uring commands can
+ * be cancelled (io_uring_cmd_mark_cancelable(), Linux 6.7: module/compat.h):
+ * known from the kernel, not from the module, so that a module that
+ * refuses the channel where it should not fails instead of skipping.
+ */
+static bool kernel_has_channel(void)
+{
+	return kernel_has_symbol("io_uring_cmd_mark_cancelable");
+}
+
+#define NEED_CHANNEL() do {						\
+	if (!kernel_has_channel())					\
+		SKIP(return, "no data channel on this kernel (no cancelable io_uring commands)"); \
+} while (0)
+
 /* CHANNEL_OPEN with @tags (none if 0): the channel's fd, or -errno. */
 static int channel_open(struct pager_conn *conn, unsigned int tags)
 {
@@ -138,6 +154,7 @@ FIXTURE_SETUP(chan)
 	struct nl_msg *msg;
 	struct event ev;
 
+	NEED_CHANNEL();
 	catch_sigbus();
 	behaviour_init(&self->b, 7);
 	ASSERT_EQ(0, pager_conn_open(&self->conn));
@@ -512,6 +529,7 @@ TEST(open_refuses_bad_tags)
 	EXPECT_NE(0, pager_conn_error()[0]);
 	EXPECT_GT(0, channel_open(conn, EXTPAGER_CHANNEL_MAX_DEPTH + 1));
 	EXPECT_NE(0, pager_conn_error()[0]);
+	NEED_CHANNEL();
 	fd = channel_open(conn, EXTPAGER_CHANNEL_MAX_DEPTH);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
@@ -533,6 +551,8 @@ TEST(a_fetch_without_objects_waits_until_the_socket_goes)
 	struct pager_conn *conn;
 	struct io_uring ring;
 	int fd;
+
+	NEED_CHANNEL();
 
 	ASSERT_EQ(0, pager_conn_open(&conn));
 	fd = channel_open(conn, 1);
@@ -569,6 +589,8 @@ TEST_F(torn, a_ring_torn_down_cancels_its_fetches)
 	struct pager_conn *conn;
 	struct io_uring ring;
 	int fd, i, tries, res = 0;
+
+	NEED_CHANNEL();
 
 	ASSERT_EQ(0, pager_conn_open(&conn));
 	fd = channel_open(conn, 4);
@@ -677,6 +699,8 @@ TEST_F(killed, a_manager_killed_with_a_request_handed_out)
 	int fd, status;
 	char *p;
 
+	NEED_CHANNEL();
+
 	catch_sigbus();
 	self->child = fork();
 	ASSERT_LE(0, self->child);
@@ -770,6 +794,8 @@ static struct serve_args args;
 
 FIXTURE_SETUP(served)
 {
+	if (!strcmp(variant->transport, "channel"))
+		NEED_CHANNEL();
 	catch_sigbus();
 	behaviour_init(&self->b, 5);
 	setenv("LIBPAGER_TRANSPORT", variant->transport, 1);
@@ -831,6 +857,8 @@ TEST_F(served, more_faulters_than_tags)
 
 TEST_F(served, unlock_over_either_transport)
 {
+	if (variant->threads > 1 && !kernel_has_vma_locks())
+		SKIP(return, "no per-VMA locks (before 6.4): the write's wait for the unlock holds mmap_lock, which this process's starting workers need");
 	self->b.readonly = true;
 	EXPECT_EQ(0, touch(self->p + 2 * PAGE, false, NULL));
 	EXPECT_EQ(0, touch(self->p + 2 * PAGE, true, NULL));
@@ -882,6 +910,46 @@ TEST(libpager_falls_back_to_netlink_without_io_uring)
 	EXPECT_EQ(0, (intptr_t)ret);
 	pager_conn_close(conn);
 	EXPECT_EQ(0, write_file("/proc/sys/kernel/io_uring_disabled", saved));
+}
+
+/*
+ * A kernel without the channel refuses CHANNEL_OPEN with EOPNOTSUPP and
+ * says why; libpager then serves over netlink, unless told to use the
+ * channel, when pager_serve() fails.
+ */
+TEST(without_the_channel_open_is_refused_and_libpager_uses_netlink)
+{
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	pthread_t server;
+	void *ret;
+	char *p;
+
+	if (kernel_has_channel())
+		SKIP(return, "this kernel has the data channel");
+	catch_sigbus();
+	behaviour_init(&b, 5);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	EXPECT_EQ(-EOPNOTSUPP, channel_open(conn, 4));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "no data channel on this kernel"))
+		TH_LOG("extack: '%s'", pager_conn_error());
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	setenv("LIBPAGER_TRANSPORT", "channel", 1);
+	EXPECT_EQ(-EOPNOTSUPP, pager_serve(conn, 1));
+	unsetenv("LIBPAGER_TRANSPORT");
+	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	args = (struct serve_args){ .conn = conn, .threads = 1 };
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_n, &args));
+	EXPECT_EQ(0, touch(p + PAGE, false, NULL));
+	EXPECT_TRUE(check_pattern(p + PAGE, 5, PAGE, PAGE));
+	EXPECT_EQ(0, channel_requests(pager));
+	munmap(p, PAGES * PAGE);
+	pager_destroy(pager);
+	pthread_join(server, &ret);
+	EXPECT_EQ(0, (intptr_t)ret);
+	pager_conn_close(conn);
 }
 
 TEST_HARNESS_MAIN

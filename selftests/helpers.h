@@ -278,6 +278,32 @@ static inline int object_info(struct pager *pager, struct object_info *oi)
 	return err;
 }
 
+/* Whether the running kernel has function @name (as /proc/kallsyms lists it). */
+static inline bool kernel_has_symbol(const char *name)
+{
+	char line[256], want[128];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	snprintf(want, sizeof(want), " %s\n", name);
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, want) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Before 6.4 (no per-VMA locks) a write that waits for the manager's
+ * unlock holds the process's mmap_lock: a manager thread of the same
+ * process that needs it (a starting thread maps its stack) waits for the
+ * write (Documentation/extpager.rst, "Kernels").
+ */
+static inline bool kernel_has_vma_locks(void)
+{
+	return kernel_has_symbol("lock_vma_under_rcu");
+}
+
 /* Whether libpager must serve over the data channel (run_tests.sh's default). */
 static inline bool forced_channel(void)
 {

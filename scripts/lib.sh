@@ -47,8 +47,9 @@ stock_kver() {
 }
 
 # The stock kernels, oldest first: those `make check-kernels` runs the suite
-# on.  "stock" is 6.12.
+# on (EXTPAGER_KERNELS, a subset of them, narrows it).  "stock" is 6.12.
 STOCK_KERNELS="6.1 6.12 7.2"
+CHECK_KERNELS=${EXTPAGER_KERNELS:-$STOCK_KERNELS}
 
 # kernel_select NAME: make sure kernel NAME (a stock kernel, "stock",
 # "debug" or the path of a configured kernel tree) is there, installing or

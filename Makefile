@@ -7,6 +7,7 @@
 #   make check           run the selftests in a VM on the stock kernel
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
+#   make stress          kill the manager of an object being written, 1000 times
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -51,11 +52,12 @@ DEMOS := $(patsubst demo/%.c,build/demo/%,$(wildcard demo/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+STRESS := $(patsubst stress/%.c,build/stress/%,$(wildcard stress/*.c))
 
-.PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install clean
+.PHONY: FORCE all module libpager daemons demos selftests benches examples stresses deps \
+	check check-debug bench demo stress checkpatch lint regen install clean
 
-all: module libpager daemons demos selftests benches examples
+all: module libpager daemons demos selftests benches examples stresses
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -126,6 +128,12 @@ build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread -lm
 
+stresses: $(STRESS)
+
+build/stress/%: stress/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
+
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
 # nothing of the tree's: against the headers, libraries and libpager.pc of
@@ -174,6 +182,15 @@ check-debug: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --swap=512M -- sh -c 'build/bench/fault_bench && build/bench/return_bench'
+
+# The manager-kill campaign: STRESS_KILLS kills (1000 by default),
+# STRESS_SEED to replay a run, STRESS_KERNEL=debug for the debug kernel.
+STRESS_KILLS ?= 1000
+STRESS_KERNEL ?= stock
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run --kernel=$(STRESS_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-7200} -- \
+		env STRESS_KILLS=$(STRESS_KILLS) STRESS_SEED=$(STRESS_SEED) build/stress/kill_stress
 
 # filepager serving a file to a client under memory pressure, told in words.
 demo: deps

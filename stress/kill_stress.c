@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -191,11 +192,14 @@ static void describe_bad(const char *where, const volatile uint64_t *w, uint64_t
 	__ok;								\
 })
 
-/* The hook has been reached: the supervisor kills this process now. */
+/*
+ * The hook has been reached: the supervisor kills this process now.  Only
+ * the first callback to get here waits for it; the others go on.
+ */
 static void hook_hit(void)
 {
-	atomic_store(&ctl->hit, 1);
-	WAIT_FOR(false, HOOK_WAIT_MS);
+	if (!atomic_exchange(&ctl->hit, 1))
+		WAIT_FOR(false, HOOK_WAIT_MS);
 }
 
 static int mgr_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
@@ -383,7 +387,7 @@ static int enter_cgroup(const char *cg)
 static void writer(int fd, const char *cg, uint64_t wseed)
 {
 	/* Static: kept across a SIGBUS's siglongjmp. */
-	static uint64_t seed;
+	static uint64_t seed, run, next;
 	struct sigaction sa = { .sa_handler = on_sigbus };
 	volatile char *p;
 	long bad;
@@ -399,10 +403,17 @@ static void writer(int fd, const char *cg, uint64_t wseed)
 	}
 	atomic_store(&ctl->writer_ready, 1);
 	while (!atomic_load(&ctl->stop)) {
-		uint64_t i = below(&seed, npages);
-		volatile uint64_t *w = (volatile uint64_t *)(p + i * PAGE);
-		uint32_t gen = ctl->gen[i];
-		long t0 = now_ns(), stall;
+		/* Runs of up to 16 pages: faults that take clusters, and
+		 * returns of several pages. */
+		/* volatile: read after a SIGBUS's siglongjmp */
+		volatile uint64_t i = run ? next : below(&seed, npages);
+		volatile uint64_t *volatile w = (volatile uint64_t *)(p + i * PAGE);
+		volatile uint32_t gen = ctl->gen[i];
+		volatile long t0 = now_ns();
+		long stall;
+
+		run = run ? run - 1 : below(&seed, 16);
+		next = (i + 1) % npages;
 
 		/* Counted, and the same page checked and written again. */
 		if (sigsetjmp(bus_jmp, 1)) {
@@ -566,8 +577,35 @@ static pid_t adopt(uint32_t id, bool race)
 	return won;
 }
 
+/*
+ * Returns need writeback: while a hook waits for a store, a thread of the
+ * supervisor starts it every 50 ms, so that the supervisor itself never
+ * waits in the kernel while it watches for the hook.  The longest
+ * sync_file_range() is reported.
+ */
+static atomic_int kick_on, kick_stop;
+static atomic_long kick_max_ns;
+
+static void *kicker(void *arg)
+{
+	int fd = *(int *)arg;
+
+	while (!atomic_load(&kick_stop)) {
+		if (atomic_load(&kick_on)) {
+			long t = now_ns();
+
+			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			t = now_ns() - t;
+			if (t > atomic_load(&kick_max_ns))
+				atomic_store(&kick_max_ns, t);
+		}
+		sleep_ms(50);
+	}
+	return NULL;
+}
+
 /* Kill @mgr at the moment @ctl->moment names; whether its hook was hit. */
-static bool kill_at(pid_t mgr, int fd, uint64_t *rng)
+static bool kill_at(pid_t mgr, uint64_t *rng)
 {
 	int moment = atomic_load(&ctl->moment);
 	bool hit = false;
@@ -576,16 +614,12 @@ static bool kill_at(pid_t mgr, int fd, uint64_t *rng)
 	if (moment == AT_RANDOM) {
 		sleep_ms(below(rng, 300));
 	} else {
-		long end = now_ns() + AIM_MS * 1000000l, kick = 0;
+		long end = now_ns() + AIM_MS * 1000000l;
 
-		while (!(hit = atomic_load(&ctl->hit)) && now_ns() < end) {
-			/* Returns need writeback: start it now and then. */
-			if (moment != AFTER_ADOPT && now_ns() > kick) {
-				sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-				kick = now_ns() + 50000000l;
-			}
+		atomic_store(&kick_on, moment != AFTER_ADOPT);
+		while (!(hit = atomic_load(&ctl->hit)) && now_ns() < end)
 			sleep_ms(1);
-		}
+		atomic_store(&kick_on, 0);
 	}
 	if (verbose)
 		printf("stress: %.3f: kill %ld: manager %d, %s, %s\n", (now_ns() - t_start) / 1e9,
@@ -659,6 +693,7 @@ int main(int argc, char **argv)
 	char store_path[] = "/tmp/extpager-stress-XXXXXX";
 	int sv[2], fd, status, opt, k, moment;
 	uint32_t id;
+	pthread_t kick_thread;
 	pid_t mgr, wr;
 	bool ok = true;
 
@@ -727,11 +762,13 @@ int main(int argc, char **argv)
 	while (!atomic_load(&ctl->writer_ready))
 		sleep_ms(1);
 
+	if (pthread_create(&kick_thread, NULL, kicker, &fd))
+		fail("pthread_create failed");
 	t0 = now_ns();
 	for (k = 0; k < kills; k++) {
 		bool race;
 
-		if (kill_at(mgr, fd, &rng))
+		if (kill_at(mgr, &rng))
 			st.hit[atomic_load(&ctl->moment)]++;
 		else if (atomic_load(&ctl->moment) != AT_RANDOM)
 			missed++;
@@ -759,6 +796,8 @@ int main(int argc, char **argv)
 			printf("stress: %d kills, %ld s, %ld page writes\n", k + 1,
 			       (now_ns() - t0) / 1000000000l, atomic_load(&ctl->page_writes));
 	}
+	atomic_store(&kick_stop, 1);
+	pthread_join(kick_thread, NULL);
 	sleep_ms(300);
 	atomic_store(&ctl->stop, 1);
 	if (waitpid(wr, &status, 0) != wr || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -814,6 +853,8 @@ int main(int argc, char **argv)
 		       atomic_load(&ctl->final_bad), file_bad);
 		printf("stress: writer's longest stall: %.3f s\n",
 		       atomic_load(&ctl->max_stall_ns) / 1e9);
+		printf("stress: longest sync_file_range(SYNC_FILE_RANGE_WRITE): %.3f s\n",
+		       atomic_load(&kick_max_ns) / 1e9);
 		printf("stress: SIGBUS: %ld\n", atomic_load(&ctl->sigbus));
 		printf("stress: msync: %s\n", atomic_load(&ctl->msync_errno) ?
 		       strerror(atomic_load(&ctl->msync_errno)) : "ok");

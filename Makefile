@@ -5,11 +5,12 @@
 #   make                 build everything (the module against Debian's 6.12)
 #   make KDIR=<tree>     build the module against another kernel tree
 #   make check           run the selftests in a VM on the stock kernel (6.12)
-#   make check KVER=6.1  the same on another stock kernel (6.1, 6.12)
+#   make check KVER=6.1  the same on another stock kernel (6.1, 6.12, 7.2)
 #   make check-kernels   the selftests on each stock kernel in turn
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
 #                        (KVER=6.1: on 6.1)
+#   make stress          kill the manager of an object being written, 1000 times
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -60,11 +61,13 @@ DEMOS := $(patsubst demo/%.c,build/demo/%,$(wildcard demo/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+STRESS := $(patsubst stress/%.c,build/stress/%,$(wildcard stress/*.c))
 
-.PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug check-kernels bench demo checkpatch lint regen install deb packages clean
+.PHONY: FORCE all module libpager daemons demos selftests benches examples stresses deps \
+	check check-debug check-kernels bench demo stress checkpatch lint regen install deb \
+	packages clean
 
-all: module libpager daemons demos selftests benches examples
+all: module libpager daemons demos selftests benches examples stresses
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -135,6 +138,12 @@ build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread -lm
 
+stresses: $(STRESS)
+
+build/stress/%: stress/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
+
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
 # nothing of the tree's: against the headers, libraries and libpager.pc of
@@ -189,6 +198,15 @@ check-debug: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --swap=512M -- sh -c 'build/bench/fault_bench && build/bench/return_bench'
+
+# The manager-kill campaign: STRESS_KILLS kills (1000 by default),
+# STRESS_SEED to replay a run, STRESS_KERNEL=debug for the debug kernel.
+STRESS_KILLS ?= 1000
+STRESS_KERNEL ?= stock
+stress: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run --kernel=$(STRESS_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-7200} -- \
+		env STRESS_KILLS=$(STRESS_KILLS) STRESS_SEED=$(STRESS_SEED) build/stress/kill_stress
 
 # filepager serving a file to a client under memory pressure, told in words
 # (on KVER, as make check).

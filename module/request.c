@@ -255,10 +255,15 @@ int extpager_deliver(struct extpager_object *obj,
 {
 	int err = -EAGAIN;
 
-	/* A recoverable orphan's requests wait for the adopting manager. */
+	/*
+	 * A recoverable orphan's requests wait for the adopting manager.  So
+	 * does one sent while the manager's socket is being released:
+	 * netlink_release() unhashes it (ECONNREFUSED) before NETLINK_URELEASE
+	 * tells us, which then holds the request for adoption, or fails it.
+	 */
 	if (!extpager_backlog(obj) && obj->manager)
 		err = extpager_send(obj, req);
-	if (!extpager_transient(err))
+	if (!extpager_transient(err) && err != -ECONNREFUSED)
 		return err;
 	list_add_tail(&req->unsent_node, &obj->unsent);
 	if (!delayed_work_pending(&obj->resend_work))

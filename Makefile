@@ -7,6 +7,8 @@
 #   make check           run the selftests in a VM on the stock kernel
 #   make check-debug     the same on the debug kernel (KASAN, lockdep, ...)
 #   make demo            filepager and a client under memory pressure, in the VM
+#   make fuzz            the protocol fuzzer in the VM: FUZZ_MESSAGES (1000000),
+#                        FUZZ_KERNEL (debug), FUZZ_SEED (random)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -51,11 +53,12 @@ DEMOS := $(patsubst demo/%.c,build/demo/%,$(wildcard demo/*.c))
 SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_test.c))
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
+FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 
-.PHONY: FORCE all module libpager daemons demos selftests benches examples deps check \
-	check-debug bench demo checkpatch lint regen install clean
+.PHONY: FORCE all module libpager daemons demos selftests benches examples fuzzers deps \
+	check check-debug bench demo fuzz checkpatch lint regen install clean
 
-all: module libpager daemons demos selftests benches examples
+all: module libpager daemons demos selftests benches examples fuzzers
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -126,6 +129,12 @@ build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread -lm
 
+fuzzers: $(FUZZERS)
+
+build/fuzz/%: fuzz/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
+
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
 # nothing of the tree's: against the headers, libraries and libpager.pc of
@@ -179,6 +188,16 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run -- scripts/demo
+
+# The protocol fuzzer (Documentation/testing.rst): 1,000,000 messages on
+# the debug kernel by default; it prints its seed, which FUZZ_SEED replays.
+FUZZ_MESSAGES ?= 1000000
+FUZZ_KERNEL ?= debug
+FUZZ_SEED ?=
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run --kernel=$(FUZZ_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-7200} -- \
+		fuzz/run $(FUZZ_MESSAGES) $(FUZZ_SEED)
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

@@ -1236,7 +1236,7 @@ static void legit(struct msg *m)
 		put_uint(m, EXTPAGER_A_OBJECT_LENGTH, o->size);
 		put_u32(m, EXTPAGER_A_OBJECT_SHOULD_RETURN, rn(3));
 		put_u32(m, EXTPAGER_A_OBJECT_LOCK_FLAGS, rn(4));
-		/* The canary only flushes: it has nothing dirty, loses nothing. */
+		/* The canary is never dirty: whatever this asks, it loses nothing. */
 		fire(m, false, "");
 		return;
 	case 6:

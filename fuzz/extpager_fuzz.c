@@ -323,12 +323,24 @@ static int call(struct msg *m)
 	return result;
 }
 
-/* Send an answer without NLM_F_ACK, as libpager does; refusals still come. */
+/*
+ * Send an answer without NLM_F_ACK, as libpager does: counted as accepted
+ * until its refusal, if any, comes.  The command of each sequence number
+ * is kept for that.
+ */
+static uint8_t answer_cmd[4096];
+
 static void answer(struct msg *m)
 {
-	((struct nlmsghdr *)m->b)->nlmsg_len = m->len;
-	if (!sendraw(m->b, m->len))
-		messages++;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)m->b;
+	uint8_t cmd = ((struct genlmsghdr *)(nlh + 1))->cmd;
+
+	nlh->nlmsg_len = m->len;
+	if (sendraw(m->b, m->len))
+		return;
+	messages++;
+	answer_cmd[nlh->nlmsg_seq % 4096] = cmd;
+	count(&hist[cmd], 0, false);
 }
 
 /* Counted call of a message built by the caller. */
@@ -750,7 +762,12 @@ static void handle(struct nlmsghdr *nlh, uint32_t want, int *result, bool *got)
 			*result = err;
 			*got = true;
 		} else if (err) {
-			answers_refused++;	/* an answer sent without ACK */
+			/* An answer sent without ACK, refused after all. */
+			struct cmd_hist *h = &hist[answer_cmd[nlh->nlmsg_seq % 4096]];
+
+			answers_refused++;
+			h->accepted--;
+			h->err[-err < MAX_ERRNO_HIST ? -err : MAX_ERRNO_HIST]++;
 		}
 		return;
 	}

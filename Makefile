@@ -196,7 +196,7 @@ FUZZ_KERNEL ?= debug
 FUZZ_SEED ?=
 fuzz: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/vm run --kernel=$(FUZZ_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-7200} -- \
+	@scripts/vm run --kernel=$(FUZZ_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-14400} -- \
 		fuzz/run $(FUZZ_MESSAGES) $(FUZZ_SEED)
 
 checkpatch:

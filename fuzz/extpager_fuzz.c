@@ -618,6 +618,12 @@ static void reap(void)
 			c->state[res] = TAG_BUSY;
 			chan_serve(c, res);
 		} else if (res == -EINVAL || res == -ESTALE || res == -EFAULT) {
+			struct obj *o = obj_find(c->desc[low].object_id);
+
+			/* Never expected: tell, for a canary's SIGBUS to follow. */
+			if (o && o->canary)
+				fprintf(stderr, "fuzz: the canary's commit of request %u failed: %s\n",
+					c->desc[low].request_id, strerror(-res));
 			/* A commit refused: release the tag. */
 			uring_cmd(c->fd, EXTPAGER_CHANNEL_COMMIT_AND_FETCH, low,
 				  EXTPAGER_CHANNEL_NONE, 0, 0, UD(UD_LEGIT, ci, low));
@@ -1673,6 +1679,40 @@ static void canary_stats(struct msg *m)
 				got_stats(nlh, NULL);
 }
 
+/*
+ * A fault on the canary that never ends: requests time out after
+ * request_timeout_ms, so a canary read that has not completed for
+ * STALL_S is a hang.  Show the blocked tasks (sysrq w) in the kernel log.
+ */
+#define STALL_S	60
+
+static bool canary_stalled(void)
+{
+	static unsigned long last_checks;
+	static struct timespec since;
+	struct timespec now;
+	int fd;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (canary_checks != last_checks || !since.tv_sec) {
+		last_checks = canary_checks;
+		since = now;
+		return false;
+	}
+	if (now.tv_sec - since.tv_sec < STALL_S)
+		return false;
+	snprintf(canary_why, sizeof(canary_why),
+		 "canary (this socket): no read completed for %d s, a fault never ended", STALL_S);
+	fd = open("/proc/sysrq-trigger", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "w", 1) != 1)
+			perror("fuzz: sysrq");
+		close(fd);
+		fprintf(stderr, "fuzz: the blocked tasks are in the kernel log (sysrq w)\n");
+	}
+	return true;
+}
+
 static const char *errname(int e)
 {
 	static char b[16];
@@ -1833,6 +1873,10 @@ int main(int argc, char **argv)
 		}
 		drain(0, NULL);
 		reap();
+		if (loops % 64 == 0 && canary_stalled()) {
+			canary_bad = 1;
+			break;
+		}
 		/* Objects destroyed: closed once the toucher lets go. */
 		for (i = 0; i < MAX_OBJS; i++)
 			if (objs[i].used && objs[i].destroyed)
@@ -1857,12 +1901,14 @@ int main(int argc, char **argv)
 	running = false;
 	pthread_join(touch, NULL);
 	/* The reader may wait on a fault: serve until it is done. */
-	while (pthread_tryjoin_np(reader, NULL)) {
+	while (!canary_bad && pthread_tryjoin_np(reader, NULL)) {
 		struct pollfd pfd = { .fd = nl_fd, .events = POLLIN };
 
 		poll(&pfd, 1, 10);
 		drain(0, NULL);
 		reap();
+		if (canary_stalled())
+			canary_bad = 1;
 	}
 
 	/* The child's verdict: it reads until killed, unless it failed. */

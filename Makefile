@@ -11,6 +11,8 @@
 #   make demo            filepager and a client under memory pressure, in the VM
 #                        (KVER=6.1: on 6.1)
 #   make stress          kill the manager of an object being written, 1000 times
+#   make fuzz            the protocol fuzzer in the VM: FUZZ_MESSAGES (1000000),
+#                        FUZZ_KERNEL (debug), FUZZ_SEED (random)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -62,12 +64,13 @@ SELFTESTS := $(patsubst selftests/%.c,build/selftests/%,$(wildcard selftests/*_t
 BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 STRESS := $(patsubst stress/%.c,build/stress/%,$(wildcard stress/*.c))
+FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 
-.PHONY: FORCE all module libpager daemons demos selftests benches examples stresses deps \
-	check check-debug check-kernels bench demo stress checkpatch lint regen install deb \
-	packages clean
+.PHONY: FORCE all module libpager daemons demos selftests benches examples stresses fuzzers \
+	deps check check-debug check-kernels bench demo stress fuzz checkpatch lint regen \
+	install deb packages clean
 
-all: module libpager daemons demos selftests benches examples stresses
+all: module libpager daemons demos selftests benches examples stresses fuzzers
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -144,6 +147,12 @@ build/stress/%: stress/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
+fuzzers: $(FUZZERS)
+
+build/fuzz/%: fuzz/%.c build/libpager.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
+
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
 # nothing of the tree's: against the headers, libraries and libpager.pc of
@@ -213,6 +222,16 @@ stress: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --kernel=$(KVER) -- scripts/demo
+
+# The protocol fuzzer (Documentation/testing.rst): 1,000,000 messages on
+# the debug kernel by default; it prints its seed, which FUZZ_SEED replays.
+FUZZ_MESSAGES ?= 1000000
+FUZZ_KERNEL ?= debug
+FUZZ_SEED ?=
+fuzz: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run --kernel=$(FUZZ_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-14400} -- \
+		fuzz/run $(FUZZ_MESSAGES) $(FUZZ_SEED)
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

@@ -81,9 +81,9 @@ static int extpager_nl_range(struct extpager_object *obj, struct genl_info *info
 			       "length is not a positive multiple of the page size");
 		return -EINVAL;
 	}
+	/* Short: a formatted extack message holds 79 characters at most. */
 	if (offset >= size || len > size - offset) {
-		NL_SET_ERR_MSG_FMT(info->extack,
-				   "range %llu+%llu ends beyond the object's size %llu",
+		NL_SET_ERR_MSG_FMT(info->extack, "range %llu+%llu past size %llu",
 				   offset, len, size);
 		return -ERANGE;
 	}
@@ -232,6 +232,15 @@ int extpager_nl_object_create_anon_doit(struct sk_buff *skb, struct genl_info *i
  */
 int extpager_nl_default_pager_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	/*
+	 * Its policy is the empty one, which ynl-gen cannot express (genetlink
+	 * parses nothing for an op without attributes): refuse any here.
+	 */
+	if (genlmsg_len(info->genlhdr)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, genlmsg_data(info->genlhdr),
+				    "default-pager-set takes no attributes");
+		return -EINVAL;
+	}
 	if (!netlink_capable(skb, CAP_SYS_ADMIN)) {
 		NL_SET_ERR_MSG(info->extack, "becoming the default pager needs CAP_SYS_ADMIN");
 		return -EPERM;
@@ -621,7 +630,7 @@ int extpager_nl_return_ack_doit(struct sk_buff *skb, struct genl_info *info)
 	err = extpager_return_ack(obj, id, error ? -(int)nla_get_u32(error) : 0);
 	if (err)
 		NL_SET_ERR_MSG_FMT(info->extack,
-				   "return %u is not pending: acknowledged, or timed out into the default pager",
+				   "return %u is not pending: acknowledged or moved to the default pager",
 				   id);
 	/*
 	 * Even a late answer: the manager is back, give it what is held, once

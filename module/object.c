@@ -311,7 +311,9 @@ static void extpager_bind(struct extpager_object *obj,
 
 /*
  * DEFAULT_PAGER_SET: the socket that sent @info becomes the default pager,
- * unless another one is.
+ * unless one is already: another (EBUSY) or this one (EALREADY, as
+ * libpager's pager_register_default() says, for a manager that asks twice
+ * has lost track of what it is).
  */
 int extpager_default_pager_set(const struct genl_info *info)
 {
@@ -328,6 +330,9 @@ int extpager_default_pager_set(const struct genl_info *info)
 		NL_SET_ERR_MSG_FMT(info->extack, "port %u is the default pager already",
 				   extpager_default_portid);
 		err = -EBUSY;
+	} else {
+		NL_SET_ERR_MSG(info->extack, "this socket is the default pager already");
+		err = -EALREADY;
 	}
 	mutex_unlock(&extpager_managers_lock);
 	return err;

@@ -347,9 +347,8 @@ int extpager_claim(struct extpager_object *obj, u32 id, pgoff_t index,
 	}
 	if (index < req->index || index + nr > req->index + req->nr) {
 		NL_SET_ERR_MSG_FMT(extack,
-				   "pages %lu-%lu are outside request %u (pages %lu-%lu)",
-				   index, index + nr - 1, id, req->index,
-				   req->index + req->nr - 1);
+				   "pages %lu+%u are not in request %u (%lu+%u)",
+				   index, nr, id, req->index, req->nr);
 		err = -ERANGE;
 		goto out;
 	}

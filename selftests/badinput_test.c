@@ -47,7 +47,7 @@ static int call(struct pager_conn *conn, uint8_t cmd, size_t payload,
 
 struct args {
 	uint32_t id, req;
-	int64_t offset, len, addr;	/* -1: leave out */
+	int64_t offset, len, addr;	/* -1: leave out; other negatives are huge */
 	int inline_pages, inline_size;
 	int64_t error, cluster, may_cache, grant, size, bogus;
 };
@@ -67,11 +67,11 @@ static void build(struct nl_msg *msg, void *arg)
 		nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, a->id);
 	if (a->req)
 		nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, a->req);
-	if (a->offset >= 0)
+	if (a->offset != -1)
 		nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, a->offset);
-	if (a->len >= 0)
+	if (a->len != -1)
 		nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, a->len);
-	if (a->addr >= 0)
+	if (a->addr != -1)
 		nla_put_u64(msg, EXTPAGER_A_OBJECT_DATA_ADDR, a->addr);
 	for (i = 0; i < a->inline_pages; i++)
 		nla_put(msg, EXTPAGER_A_OBJECT_DATA, a->inline_size ?: PAGE, page + i * PAGE);
@@ -251,6 +251,134 @@ TEST_F(pending, policy_ranges)
 	EXPECT_REFUSED(EINVAL, CALL(self->conn, READY, .id = id, .bogus = EXTPAGER_A_OBJECT_ERROR));
 	EXPECT_REFUSED(EINVAL, CALL(self->conn, DATA_SUPPLY, .id = id, .req = r, .offset = 0,
 				    .inline_pages = 1, .bogus = 200));
+}
+
+/*
+ * A formatted extack message holds 79 characters; the kernel cuts a longer
+ * one and logs "truncated extack".  Each formatted refusal, with the widest
+ * numbers it can carry, must arrive whole: exactly as written.
+ */
+#define EXPECT_MSG(err, expr, fmt, ...) do {					\
+	char _want[256];							\
+										\
+	snprintf(_want, sizeof(_want), fmt, ##__VA_ARGS__);			\
+	EXPECT_EQ(-(err), (expr));						\
+	EXPECT_STREQ(_want, pager_conn_error());				\
+} while (0)
+
+static void *fault_2pages(void *map)
+{
+	return (void *)(long)touch(map, false, NULL);
+}
+
+TEST_F(pending, refusal_messages_arrive_whole)
+{
+	uint32_t id = pager_id(self->pager), r = self->req.req_id, id2, anon;
+	const uint64_t huge = -(uint64_t)PAGE;	/* page aligned, 20 digits */
+	struct pager_conn *other;
+	struct pager *p2;
+	struct event ev;
+	pthread_t t;
+	void *ret;
+	char *map;
+	int fd;
+
+	EXPECT_MSG(ENOENT, CALL(self->conn, READY, .id = UINT32_MAX), "no object %u", UINT32_MAX);
+	EXPECT_MSG(ENOENT, CALL(self->conn, OBJECT_ADOPT, .id = UINT32_MAX),
+		   "no object %u", UINT32_MAX);
+	ASSERT_EQ(0, pager_conn_open(&other));
+	EXPECT_MSG(EPERM, CALL(other, READY, .id = id),
+		   "object %u is not managed by this socket", id);
+	pager_conn_close(other);
+	EXPECT_MSG(ERANGE, CALL(self->conn, LOCK_REQUEST, .id = id, .req = UINT32_MAX,
+				.offset = huge, .len = huge),
+		   "range %llu+%llu past size %llu", (unsigned long long)huge,
+		   (unsigned long long)huge, (unsigned long long)PAGES * PAGE);
+	EXPECT_MSG(E2BIG, CALL(self->conn, DATA_UNAVAILABLE, .id = id, .req = r, .offset = 0,
+			       .len = huge), "run longer than %u pages", EXTPAGER_MAX_RUN);
+	EXPECT_MSG(ESTALE, CALL(self->conn, DATA_UNAVAILABLE, .id = id, .req = UINT32_MAX,
+				.offset = 0, .len = PAGE),
+		   "request %u is not pending: answered, timed out or failed", UINT32_MAX);
+	EXPECT_MSG(ERANGE, CALL(self->conn, DATA_UNAVAILABLE, .id = id, .req = r,
+				.offset = (PAGES - 1) * PAGE, .len = PAGE),
+		   "pages %u+1 are not in request %u (0+1)", PAGES - 1, r);
+	EXPECT_MSG(ESTALE, CALL(self->conn, UNLOCK_REPLY, .id = id, .req = UINT32_MAX, .grant = 1),
+		   "unlock request %u is not pending: answered or timed out", UINT32_MAX);
+	EXPECT_MSG(ESTALE, CALL(self->conn, RETURN_ACK, .id = id, .req = UINT32_MAX),
+		   "return %u is not pending: acknowledged or moved to the default pager",
+		   UINT32_MAX);
+	EXPECT_MSG(EBUSY, CALL(self->conn, OBJECT_ADOPT, .id = id),
+		   "object %u has a manager: only orphans can be adopted", id);
+
+	/* With no default pager registered, the kernel's own serves it. */
+	fd = pager_create_anonymous(self->conn, PAGE, &anon);
+	ASSERT_LE(0, fd) TH_LOG("%s", pager_conn_error());
+	EXPECT_MSG(EBUSY, CALL(self->conn, OBJECT_ADOPT, .id = anon),
+		   "object %u is anonymous memory of the kernel's default pager", anon);
+	close(fd);
+
+	/* A second request, of two pages, to answer one of them twice. */
+	ASSERT_EQ(0, pager_create(self->conn, 2 * PAGE, &pattern_ops, NULL, &self->b, &p2));
+	id2 = pager_id(p2);
+	map = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, pager_fd(p2), 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_INIT, 5000, &ev));
+	ASSERT_EQ(0, CALL(self->conn, READY, .id = id2, .cluster = 2));
+	ASSERT_EQ(0, pthread_create(&t, NULL, fault_2pages, map));
+	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev));
+	ASSERT_EQ(2 * PAGE, ev.len);
+	ASSERT_EQ(0, CALL(self->conn, DATA_SUPPLY, .id = id2, .req = ev.req_id, .offset = 0,
+			  .inline_pages = 1));
+	EXPECT_MSG(ESTALE, CALL(self->conn, DATA_SUPPLY, .id = id2, .req = ev.req_id,
+				.offset = 0, .inline_pages = 1),
+		   "page 0 of request %u is already answered", ev.req_id);
+	ASSERT_EQ(0, CALL(self->conn, DATA_SUPPLY, .id = id2, .req = ev.req_id, .offset = PAGE,
+			  .inline_pages = 1));
+	pthread_join(t, &ret);
+	EXPECT_EQ(NULL, ret);
+	ASSERT_EQ(0, CALL(self->conn, OBJECT_DESTROY, .id = id2));
+	EXPECT_MSG(ENOENT, CALL(self->conn, READY, .id = id2), "object %u is destroyed", id2);
+	EXPECT_MSG(ENOENT, CALL(self->conn, OBJECT_ADOPT, .id = id2),
+		   "object %u is destroyed", id2);
+	munmap(map, 2 * PAGE);
+}
+
+/*
+ * DEFAULT_PAGER_SET takes no attributes, and a socket registers once:
+ * again from the default pager is EALREADY, from another socket EBUSY.
+ */
+static void put_nested(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *nest = nla_nest_start(msg, EXTPAGER_A_OBJECT_STATS);
+
+	nla_put_u32(msg, EXTPAGER_A_STATS_FAULTS, 1);
+	nla_nest_end(msg, nest);
+}
+
+TEST(default_pager_set_takes_no_attributes_and_registers_once)
+{
+	struct pager_conn *dp, *other;
+
+	ASSERT_EQ(0, pager_conn_open(&dp));
+	ASSERT_EQ(0, pager_conn_open(&other));
+	EXPECT_MSG(EINVAL, CALL(dp, DEFAULT_PAGER_SET, .id = 1),
+		   "default-pager-set takes no attributes");
+	EXPECT_MSG(EINVAL, CALL(dp, DEFAULT_PAGER_SET, .bogus = 200),
+		   "default-pager-set takes no attributes");
+	EXPECT_MSG(EINVAL, call(dp, EXTPAGER_CMD_DEFAULT_PAGER_SET, 0, put_nested, NULL),
+		   "default-pager-set takes no attributes");
+	/* None of those registered it. */
+	ASSERT_EQ(0, CALL(other, DEFAULT_PAGER_SET)) TH_LOG("%s", pager_conn_error());
+	pager_conn_close(other);
+
+	ASSERT_EQ(0, CALL(dp, DEFAULT_PAGER_SET)) TH_LOG("%s", pager_conn_error());
+	EXPECT_MSG(EALREADY, CALL(dp, DEFAULT_PAGER_SET),
+		   "this socket is the default pager already");
+	ASSERT_EQ(0, pager_conn_open(&other));
+	EXPECT_EQ(-EBUSY, CALL(other, DEFAULT_PAGER_SET));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "is the default pager already"));
+	pager_conn_close(other);
+	pager_conn_close(dp);
 }
 
 TEST_HARNESS_MAIN

@@ -871,32 +871,30 @@ TEST_F(served, unlock_over_either_transport)
 		  channel_requests(self->pager));
 }
 
-/* io_uring disabled by sysctl: libpager serves over netlink, unless forced. */
-TEST(libpager_falls_back_to_netlink_without_io_uring)
+/*
+ * On @conn, where no channel opens: pager_serve() told to use the channel
+ * fails (with @forced_err, if not 0), and otherwise serves a fault over
+ * netlink.
+ */
+static void serves_over_netlink_only(struct __test_metadata *_metadata,
+				     struct pager_conn *conn, int forced_err)
 {
-	char saved[16] = "0";
-	struct pager_conn *conn;
+	struct serve_args args;
 	struct pager *pager;
 	struct behaviour b;
 	pthread_t server;
 	void *ret;
-	FILE *f;
 	char *p;
+	int err;
 
-	f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
-	if (!f)
-		SKIP(return, "no kernel.io_uring_disabled");
-	ASSERT_NE(NULL, fgets(saved, sizeof(saved), f));
-	fclose(f);
-	ASSERT_EQ(0, write_file("/proc/sys/kernel/io_uring_disabled", "2"));
-
-	catch_sigbus();
 	behaviour_init(&b, 5);
-	ASSERT_EQ(0, pager_conn_open(&conn));
 	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
 	setenv("LIBPAGER_TRANSPORT", "channel", 1);
-	EXPECT_GT(0, pager_serve(conn, 1));
+	err = pager_serve(conn, 1);
 	unsetenv("LIBPAGER_TRANSPORT");
+	EXPECT_GT(0, err);
+	if (forced_err)
+		EXPECT_EQ(forced_err, err);
 	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
 	ASSERT_NE(MAP_FAILED, p);
 	args = (struct serve_args){ .conn = conn, .threads = 1 };
@@ -908,6 +906,25 @@ TEST(libpager_falls_back_to_netlink_without_io_uring)
 	pager_destroy(pager);
 	pthread_join(server, &ret);
 	EXPECT_EQ(0, (intptr_t)ret);
+}
+
+/* io_uring disabled by sysctl: libpager serves over netlink, unless forced. */
+TEST(libpager_falls_back_to_netlink_without_io_uring)
+{
+	char saved[16] = "0";
+	struct pager_conn *conn;
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	if (!f)
+		SKIP(return, "no kernel.io_uring_disabled");
+	ASSERT_NE(NULL, fgets(saved, sizeof(saved), f));
+	fclose(f);
+	ASSERT_EQ(0, write_file("/proc/sys/kernel/io_uring_disabled", "2"));
+
+	catch_sigbus();
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	serves_over_netlink_only(_metadata, conn, 0);
 	pager_conn_close(conn);
 	EXPECT_EQ(0, write_file("/proc/sys/kernel/io_uring_disabled", saved));
 }
@@ -920,35 +937,15 @@ TEST(libpager_falls_back_to_netlink_without_io_uring)
 TEST(without_the_channel_open_is_refused_and_libpager_uses_netlink)
 {
 	struct pager_conn *conn;
-	struct pager *pager;
-	struct behaviour b;
-	pthread_t server;
-	void *ret;
-	char *p;
 
 	if (kernel_has_channel())
 		SKIP(return, "this kernel has the data channel");
 	catch_sigbus();
-	behaviour_init(&b, 5);
 	ASSERT_EQ(0, pager_conn_open(&conn));
 	EXPECT_EQ(-EOPNOTSUPP, channel_open(conn, 4));
 	EXPECT_NE(NULL, strstr(pager_conn_error(), "no data channel on this kernel"))
 		TH_LOG("extack: '%s'", pager_conn_error());
-	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
-	setenv("LIBPAGER_TRANSPORT", "channel", 1);
-	EXPECT_EQ(-EOPNOTSUPP, pager_serve(conn, 1));
-	unsetenv("LIBPAGER_TRANSPORT");
-	p = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
-	ASSERT_NE(MAP_FAILED, p);
-	args = (struct serve_args){ .conn = conn, .threads = 1 };
-	ASSERT_EQ(0, pthread_create(&server, NULL, serve_n, &args));
-	EXPECT_EQ(0, touch(p + PAGE, false, NULL));
-	EXPECT_TRUE(check_pattern(p + PAGE, 5, PAGE, PAGE));
-	EXPECT_EQ(0, channel_requests(pager));
-	munmap(p, PAGES * PAGE);
-	pager_destroy(pager);
-	pthread_join(server, &ret);
-	EXPECT_EQ(0, (intptr_t)ret);
+	serves_over_netlink_only(_metadata, conn, -EOPNOTSUPP);
 	pager_conn_close(conn);
 }
 

@@ -1761,6 +1761,7 @@ int main(int argc, char **argv)
 	int c, one = 1, big = 32 << 20, idpipe, status, i;
 	struct timespec t0, t1;
 	pthread_t reader, touch;
+	bool reader_running = true, touch_running = true;
 	char *mb = malloc(MSG_MAX);
 	struct msg m = { .b = mb };
 	unsigned long next_report = 0, loops = 0;
@@ -1899,14 +1900,21 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	running = false;
-	pthread_join(touch, NULL);
-	/* The reader may wait on a fault: serve until it is done. */
-	while (!canary_bad && pthread_tryjoin_np(reader, NULL)) {
+	/*
+	 * Both may wait on a fault: serve until they are done.  The toucher's
+	 * may be one that nobody answers, which lasts request_timeout_ms: the
+	 * canary's requests must not wait for it.
+	 */
+	while (!canary_bad && (touch_running || reader_running)) {
 		struct pollfd pfd = { .fd = nl_fd, .events = POLLIN };
 
 		poll(&pfd, 1, 10);
 		drain(0, NULL);
 		reap();
+		if (touch_running && !pthread_tryjoin_np(touch, NULL))
+			touch_running = false;
+		if (reader_running && !pthread_tryjoin_np(reader, NULL))
+			reader_running = false;
 		if (canary_stalled())
 			canary_bad = 1;
 	}

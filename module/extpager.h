@@ -40,6 +40,8 @@
  *   - room in the manager's full receive queue: for INIT, DATA_REQUEST and
  *     DATA_UNLOCK, the fault's own wait above; for LOCK_COMPLETED, the lock
  *     request's worker, nothing held, request_timeout_ms at most.
+ * A kernel-mode fault on an unprivileged manager's object waits for none
+ * of these (unprivileged_kernel_faults, fault.c).
  * The kernel never waits for a data channel: a request that finds no FETCH
  * waiting goes over netlink, and a FETCH waits in the manager's ring.
  * A supply copies from the manager's memory into claimed, locked folios
@@ -149,6 +151,12 @@ struct extpager_object {
 	kuid_t owner;			/* who created it */
 	/* Anonymous, of the kernel's default pager: missing pages are zeros. */
 	bool internal;
+	/*
+	 * Its manager lacked CAP_SYS_ADMIN when it created or adopted it:
+	 * kernel accesses do not wait for it (unprivileged_kernel_faults).
+	 * Written under @lock, read without.
+	 */
+	bool unprivileged_manager;
 
 	struct mutex lock;		/* guards all of the below */
 	struct extpager_manager *manager; /* NULL once orphaned or destroyed */
@@ -268,6 +276,7 @@ extern unsigned int return_timeout_ms;
 extern unsigned int max_requests;
 extern unsigned int max_returns;
 extern bool unprivileged;
+extern bool unprivileged_kernel_faults;
 extern unsigned int max_objects_per_user;
 extern unsigned long default_pager_max_pages;
 extern atomic_long_t default_pager_pages;
@@ -296,7 +305,7 @@ bool extpager_object_managed_by(struct extpager_object *obj,
 struct extpager_object *extpager_object_get(u32 id);
 void extpager_object_destroy(struct extpager_object *obj);
 struct file *extpager_object_adopt(struct extpager_object *obj,
-				   const struct genl_info *info);
+				   const struct genl_info *info, bool privileged);
 void extpager_object_adopted(struct extpager_object *obj);
 struct extpager_manager *extpager_manager_hold(const struct genl_info *info);
 void extpager_manager_put(struct extpager_manager *mgr);

@@ -711,6 +711,45 @@ static vm_fault_t extpager_fault_missing(struct vm_fault *vmf,
 	return VM_FAULT_RETRY | VM_FAULT_MAJOR;
 }
 
+/*
+ * Whether fault @flags may wait for @obj's manager.  A kernel access (a
+ * syscall's copy_from_user(), get_user_pages()) to an object whose manager
+ * is unprivileged may not, unless unprivileged_kernel_faults: as
+ * userfaultfd's UFFD_USER_MODE_ONLY, which an unprivileged user must ask
+ * for.  Waiting there would let the manager stop the kernel at a point of
+ * its choosing for up to request_timeout_ms, which is what the exploits
+ * of kernel races need.
+ */
+static bool extpager_may_wait(struct extpager_object *obj, enum fault_flag flags)
+{
+	return (flags & FAULT_FLAG_USER) || !READ_ONCE(obj->unprivileged_manager) ||
+	       READ_ONCE(unprivileged_kernel_faults);
+}
+
+/*
+ * A fault that may not wait for the manager: served from the cache alone.
+ * A page that is not in memory, or is locked (being filled, or flushed by
+ * a lock request), fails it: the syscall gets EFAULT.
+ */
+static vm_fault_t extpager_fault_cached(struct vm_fault *vmf)
+{
+	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
+	struct folio *folio = filemap_get_folio(mapping, vmf->pgoff);
+
+	if (IS_ERR(folio))
+		return VM_FAULT_SIGBUS;
+	if (folio_trylock(folio)) {
+		if (folio_test_uptodate(folio) && folio->mapping == mapping) {
+			folio_set_referenced(folio);	/* CLOCK */
+			vmf->page = folio_file_page(folio, vmf->pgoff);
+			return VM_FAULT_LOCKED;
+		}
+		folio_unlock(folio);
+	}
+	folio_put(folio);
+	return VM_FAULT_SIGBUS;
+}
+
 static vm_fault_t extpager_fault(struct vm_fault *vmf)
 {
 	struct file *file = vmf->vma->vm_file;
@@ -727,6 +766,8 @@ static vm_fault_t extpager_fault(struct vm_fault *vmf)
 	atomic_long_inc(&obj->stats.faults);
 	if ((flags & FAULT_FLAG_TRIED) && extpager_take_sigbus(obj, vmf->pgoff))
 		return VM_FAULT_SIGBUS;
+	if (!extpager_may_wait(obj, flags))
+		return extpager_fault_cached(vmf);
 
 	/* The manager's cluster size is the read-around window. */
 	if (file->f_ra.ra_pages != cluster)
@@ -787,7 +828,11 @@ static vm_fault_t extpager_page_mkwrite(struct vm_fault *vmf)
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	int err;
 
-	/* PG_checked: supplied read-only, Mach's page lock. */
+	/*
+	 * PG_checked: supplied read-only, Mach's page lock.  Every writer
+	 * waits for the unlock, kernel accesses too: do_page_mkwrite() hides
+	 * the fault's flags from us (see unprivileged_kernel_faults).
+	 */
 	if (folio_test_checked(folio)) {
 		err = extpager_unlock(EXTPAGER_OBJ(inode), folio);
 		if (err)

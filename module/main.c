@@ -53,6 +53,11 @@ module_param(unprivileged, bool, 0644);
 MODULE_PARM_DESC(unprivileged,
 		 "Let managers without CAP_SYS_ADMIN create objects (default N)");
 
+bool unprivileged_kernel_faults;
+module_param(unprivileged_kernel_faults, bool, 0644);
+MODULE_PARM_DESC(unprivileged_kernel_faults,
+		 "Let kernel accesses to the missing pages of unprivileged managers' objects wait for the manager (default N: they fail with EFAULT)");
+
 unsigned int max_objects_per_user = 64;
 module_param(max_objects_per_user, uint, 0644);
 MODULE_PARM_DESC(max_objects_per_user,

@@ -286,7 +286,7 @@ int extpager_nl_object_adopt_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	}
 	/* The file takes over our reference to the object. */
-	file = extpager_object_adopt(obj, info);
+	file = extpager_object_adopt(obj, info, admin);
 	if (IS_ERR(file)) {
 		extpager_object_put(obj);
 		return PTR_ERR(file);

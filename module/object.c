@@ -342,7 +342,8 @@ int extpager_default_pager_set(const struct genl_info *info)
  * Create an object of @size bytes, and return its file.  It is managed by
  * the socket that sent @info; or, if @anonymous, by the default pager,
  * the registered one or else the kernel's own.  With @quota, it counts
- * against its creator's max_objects_per_user.
+ * against its creator's max_objects_per_user (who, managing it, is then an
+ * unprivileged manager).
  */
 struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 				    bool anonymous, bool quota,
@@ -360,6 +361,7 @@ struct file *extpager_object_create(const struct genl_info *info, loff_t size,
 	obj = EXTPAGER_OBJ(inode);
 	obj->owner = current_euid();
 	obj->read_only = read_only;
+	obj->unprivileged_manager = quota && !anonymous;
 	obj->orphan_lifetime_ms = min(orphan_lifetime_ms,
 				      READ_ONCE(max_orphan_lifetime_ms));
 	inode->i_ino = get_next_ino();
@@ -590,11 +592,12 @@ void extpager_object_destroy(struct extpager_object *obj)
 }
 
 /*
- * OBJECT_ADOPT: bind orphaned @obj to the socket that sent @info and open a
- * file for it, which takes over the caller's reference to @obj.
+ * OBJECT_ADOPT: bind orphaned @obj to the socket that sent @info (with
+ * CAP_SYS_ADMIN if @privileged) and open a file for it, which takes over
+ * the caller's reference to @obj.
  */
 struct file *extpager_object_adopt(struct extpager_object *obj,
-				   const struct genl_info *info)
+				   const struct genl_info *info, bool privileged)
 {
 	struct extpager_manager *mgr;
 	struct file *file;
@@ -637,6 +640,7 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 	obj->ready = false;		/* the new manager answers INIT first */
 	obj->init_sent = false;
 	obj->init_unsent = false;
+	WRITE_ONCE(obj->unprivileged_manager, !privileged);
 	mutex_unlock(&obj->lock);
 	extpager_bind(obj, mgr);
 	mutex_unlock(&extpager_managers_lock);

@@ -247,6 +247,103 @@ TEST(unprivileged_managers)
 	EXPECT_EQ(0, param_set("max_objects_per_user", saved_max));
 }
 
+/*
+ * A kernel access to page @off of @p (write(2) from the mapping into a
+ * pipe): 0 if it read the pattern, or -errno.
+ */
+static int kernel_access(const char *p, uint64_t seed, uint64_t off)
+{
+	char *buf = malloc(PAGE);
+	int pfd[2], ret = -ENOMEM;
+
+	if (buf && !pipe(pfd)) {
+		ret = write(pfd[1], p + off, PAGE) == (ssize_t)PAGE ? 0 : -errno;
+		if (!ret && (read(pfd[0], buf, PAGE) != (ssize_t)PAGE ||
+			     !check_pattern(buf, seed, off, PAGE)))
+			ret = -EIO;
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	free(buf);
+	return ret;
+}
+
+/* A manager and its own client, as an unprivileged user: an exit status. */
+static int unprivileged_client(struct behaviour *b, bool kernel_faults)
+{
+	struct pager_stats st;
+	struct pager_conn *c;
+	struct pager *pager;
+	pthread_t t;
+	char *p;
+
+	if (pager_conn_open(&c) || pager_create(c, 2 * PAGE, &pattern_ops, NULL, b, &pager))
+		return 2;
+	if (pthread_create(&t, NULL, serve_thread, c))
+		return 3;
+	p = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	if (p == MAP_FAILED)
+		return 4;
+	if (kernel_faults)
+		return kernel_access(p, b->seed, 0) ? 5 : 0;
+	/* Not in memory: EFAULT, and the manager never hears of it. */
+	if (kernel_access(p, b->seed, 0) != -EFAULT)
+		return 6;
+	if (pager_stats(pager, &st) || st.requests)
+		return 7;
+	/* Touched from user mode, it is in memory, and serves the kernel too. */
+	if (!check_pattern(p, b->seed, 0, PAGE))
+		return 8;
+	return kernel_access(p, b->seed, 0) ? 9 : 0;
+}
+
+/*
+ * Kernel accesses to missing pages of an unprivileged manager's object do
+ * not wait for it (as userfaultfd's UFFD_USER_MODE_ONLY), unless
+ * unprivileged_kernel_faults; a privileged manager's object waits as ever.
+ */
+TEST(unprivileged_managers_take_user_faults_only)
+{
+	long saved_unpriv = param_get("unprivileged");
+	long saved_kernel = param_get("unprivileged_kernel_faults");
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	pthread_t server;
+	pid_t pid;
+	char *p;
+
+	ASSERT_LE(0, saved_kernel);
+	behaviour_init(&b, 5);
+	ASSERT_EQ(0, param_set("unprivileged", 1));
+	ASSERT_EQ(0, param_set("unprivileged_kernel_faults", 0));
+	pid = as_user(65534);
+	if (!pid)
+		_exit(unprivileged_client(&b, false));
+	EXPECT_EQ(0, child_status(pid));
+
+	ASSERT_EQ(0, param_set("unprivileged_kernel_faults", 1));
+	pid = as_user(65534);
+	if (!pid)
+		_exit(unprivileged_client(&b, true));
+	EXPECT_EQ(0, child_status(pid));
+
+	ASSERT_EQ(0, param_set("unprivileged_kernel_faults", 0));
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGE, &pattern_ops, NULL, &b, &pager));
+	ASSERT_EQ(0, pthread_create(&server, NULL, serve_thread, conn));
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, kernel_access(p, b.seed, 0));
+	munmap(p, PAGE);
+	close(pager_fd(pager));
+	EXPECT_EQ(0, pthread_join(server, NULL));
+	pager_conn_close(conn);
+
+	EXPECT_EQ(0, param_set("unprivileged", saved_unpriv));
+	EXPECT_EQ(0, param_set("unprivileged_kernel_faults", saved_kernel));
+}
+
 /* max_requests bounds what a slow manager can pin: faults beyond it wait. */
 TEST(outstanding_requests_are_capped)
 {

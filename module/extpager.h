@@ -41,7 +41,9 @@
  *     DATA_UNLOCK, the fault's own wait above; for LOCK_COMPLETED, the lock
  *     request's worker, nothing held, request_timeout_ms at most.
  * A kernel-mode fault on an unprivileged manager's object waits for none
- * of these (unprivileged_kernel_faults, fault.c).
+ * of these (unprivileged_kernel_faults, fault.c).  Writeback that waits for
+ * a manager ends by the default pager's work at the latest, on a workqueue
+ * of its own: the works that wait for writeback cannot hold it up.
  * The kernel never waits for a data channel: a request that finds no FETCH
  * waiting goes over netlink, and a FETCH waits in the manager's ring.
  * A supply copies from the manager's memory into claimed, locked folios
@@ -285,6 +287,7 @@ extern atomic_long_t orphan_pages_dropped;
 
 /* Every object's background work; drained before the module goes. */
 extern struct workqueue_struct *extpager_wq;
+extern struct workqueue_struct *extpager_default_wq;
 
 /* channel.c */
 struct file *extpager_channel_open(const struct genl_info *info,

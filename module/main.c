@@ -104,15 +104,28 @@ MODULE_PARM_DESC(default_pager_pages,
 		 "Pages the default pager holds now, for all objects (read-only)");
 
 struct workqueue_struct *extpager_wq;
+struct workqueue_struct *extpager_default_wq;
 
 static int __init extpager_init(void)
 {
 	int err;
 
-	/* WQ_MEM_RECLAIM: the default pager ends writeback that reclaim waits on. */
-	extpager_wq = alloc_workqueue("extpager", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!extpager_wq)
+	/*
+	 * WQ_MEM_RECLAIM: the default pager ends writeback that reclaim
+	 * waits on.  On a workqueue of its own: lock requests and
+	 * redeliveries wait for writeback to end, and under memory pressure
+	 * a WQ_MEM_RECLAIM workqueue may have only its rescuer, which runs
+	 * one work at a time (Documentation/core-api/workqueue.rst).
+	 */
+	extpager_default_wq = alloc_workqueue("extpager-default",
+					      WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!extpager_default_wq)
 		return -ENOMEM;
+	extpager_wq = alloc_workqueue("extpager", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!extpager_wq) {
+		destroy_workqueue(extpager_default_wq);
+		return -ENOMEM;
+	}
 
 	err = extpager_fs_init();
 	if (err) {
@@ -137,6 +150,7 @@ fs_exit:
 	extpager_fs_exit();
 destroy_wq:
 	destroy_workqueue(extpager_wq);
+	destroy_workqueue(extpager_default_wq);
 	return err;
 }
 
@@ -145,6 +159,8 @@ static void __exit extpager_exit(void)
 	genl_unregister_family(&extpager_nl_family);
 	/* Lock requests may hold the last reference to an object. */
 	destroy_workqueue(extpager_wq);
+	/* Empty: an object's release flushes its default_work. */
+	destroy_workqueue(extpager_default_wq);
 	extpager_managers_exit();
 	extpager_fs_exit();
 }

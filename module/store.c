@@ -215,7 +215,7 @@ void extpager_to_default(struct extpager_object *obj,
 	mutex_lock(&obj->lock);
 	list_add_tail(&req->deadline_node, &obj->to_default);
 	mutex_unlock(&obj->lock);
-	queue_work(extpager_wq, &obj->default_work);
+	queue_work(extpager_default_wq, &obj->default_work);
 }
 
 /*

@@ -173,12 +173,22 @@ struct obj {
 	uint32_t id;
 	int fd;
 	uint64_t size;
-	char *map;
-	pthread_mutex_t touch;	/* held while the toucher uses map */
+	char *map;		/* NULL until mapped, or if it cannot be */
+	bool unmapped;		/* to be mapped: map_pending() */
 	uint32_t last_req;	/* a request id the kernel issued, maybe stale */
 };
 static struct obj objs[MAX_OBJS];
 static pthread_mutex_t objs_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * Held by the toucher while it touches a map.  Its write to a page
+ * supplied read-only waits for DATA_UNLOCK's answer in ->page_mkwrite,
+ * which holds mmap_lock if the fault fell back to it (always on 6.1): an
+ * mmap() or munmap() in this thread, the manager, would wait for that
+ * answer, which only this thread gives, until request_timeout_ms, and the
+ * canaries' requests with it.  So this thread maps and unmaps only while
+ * the toucher is out of its maps, and else tries again later.
+ */
+static pthread_mutex_t touching = PTHREAD_MUTEX_INITIALIZER;
 
 enum tag_state { TAG_IDLE, TAG_FETCHING, TAG_BUSY };
 struct chan {
@@ -382,6 +392,19 @@ static struct obj *obj_find(uint32_t id)
 	return NULL;
 }
 
+/* Map @o, if the toucher is out of its maps; else a later call does. */
+static void map_pending(struct obj *o)
+{
+	if (!o->unmapped || pthread_mutex_trylock(&touching))
+		return;
+	o->map = mmap(NULL, o->size, o->ro ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
+		      o->fd, 0);
+	if (o->map == MAP_FAILED)
+		o->map = NULL;
+	o->unmapped = false;
+	pthread_mutex_unlock(&touching);
+}
+
 static struct obj *obj_add(uint32_t id, int fd, uint64_t size, bool ro)
 {
 	struct obj *o = NULL;
@@ -394,7 +417,6 @@ static struct obj *obj_add(uint32_t id, int fd, uint64_t size, bool ro)
 		close(fd);
 		return NULL;
 	}
-	pthread_mutex_lock(&o->touch);
 	o->id = id;
 	o->fd = fd;
 	o->size = size;
@@ -402,20 +424,19 @@ static struct obj *obj_add(uint32_t id, int fd, uint64_t size, bool ro)
 	o->destroyed = false;
 	o->canary = false;
 	o->last_req = 0;
-	o->map = mmap(NULL, size, ro ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (o->map == MAP_FAILED)
-		o->map = NULL;
+	o->map = NULL;
+	o->unmapped = true;
 	pthread_mutex_lock(&objs_lock);
 	o->used = true;
 	pthread_mutex_unlock(&objs_lock);
-	pthread_mutex_unlock(&o->touch);
+	map_pending(o);
 	return o;
 }
 
 /* Unmap and close, if the toucher is not in it; else later. */
 static bool obj_drop(struct obj *o)
 {
-	if (pthread_mutex_trylock(&o->touch))
+	if (pthread_mutex_trylock(&touching))
 		return false;
 	if (o->map)
 		munmap(o->map, o->size);
@@ -424,7 +445,7 @@ static bool obj_drop(struct obj *o)
 	o->used = false;
 	o->map = NULL;
 	pthread_mutex_unlock(&objs_lock);
-	pthread_mutex_unlock(&o->touch);
+	pthread_mutex_unlock(&touching);
 	return true;
 }
 
@@ -491,8 +512,14 @@ static void chan_add(int fd, unsigned int tags)
 		close(fd);	/* a channel released at once, with nothing in it */
 		return;
 	}
+	/* Not while the toucher may hold mmap_lock (see touching). */
+	if (pthread_mutex_trylock(&touching)) {
+		close(fd);
+		return;
+	}
 	desc = mmap(NULL, tags * sizeof(struct extpager_channel_desc), PROT_READ,
 		    MAP_SHARED, fd, 0);
+	pthread_mutex_unlock(&touching);
 	if (desc == MAP_FAILED) {
 		close(fd);
 		return;
@@ -690,13 +717,10 @@ static void ready(struct obj *o, uint32_t id)
 
 static void serve_request(struct obj *o, uint32_t id, uint32_t req, uint64_t off, uint64_t len)
 {
-	static char *b;
-	struct msg m;
+	static char b[MSG_MAX];	/* not malloc()ed: see touching */
+	struct msg m = { .b = b };
 	unsigned int i, choice;
 
-	if (!b)
-		b = malloc(MSG_MAX);
-	m.b = b;
 	if (o && o->canary) {
 		canary_served++;
 		msg_init(&m, EXTPAGER_CMD_DATA_SUPPLY, 0);
@@ -1506,7 +1530,7 @@ static void *toucher(void *arg)
 		struct obj *o = &objs[mix(&s) % MAX_OBJS];
 		volatile char *p;
 
-		if (!o->used || o->canary || pthread_mutex_trylock(&o->touch))
+		if (!o->used || o->canary || pthread_mutex_trylock(&touching))
 			continue;
 		if (o->used && o->map) {
 			p = o->map + mix(&s) % o->size;
@@ -1519,7 +1543,7 @@ static void *toucher(void *arg)
 			}
 			in_touch = 0;
 		}
-		pthread_mutex_unlock(&o->touch);
+		pthread_mutex_unlock(&touching);
 		usleep(200);
 	}
 	return NULL;
@@ -1786,8 +1810,6 @@ int main(int argc, char **argv)
 
 	sigaction(SIGBUS, &act, NULL);
 	sigaction(SIGSEGV, &act, NULL);
-	for (i = 0; i < MAX_OBJS; i++)
-		pthread_mutex_init(&objs[i].touch, NULL);
 	buf = mmap(NULL, (BUF_PAGES + 1) * PG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	canary_data = malloc(CANARY_PAGES * PG);
@@ -1878,10 +1900,13 @@ int main(int argc, char **argv)
 			canary_bad = 1;
 			break;
 		}
-		/* Objects destroyed: closed once the toucher lets go. */
-		for (i = 0; i < MAX_OBJS; i++)
+		/* Closed, and mapped, once the toucher is out of its maps. */
+		for (i = 0; i < MAX_OBJS; i++) {
 			if (objs[i].used && objs[i].destroyed)
 				obj_drop(&objs[i]);
+			else if (objs[i].used)
+				map_pending(&objs[i]);
+		}
 		if (messages >= next_report && waitpid(child, &status, WNOHANG) == child) {
 			canary_bad = 1;
 			snprintf(canary_why, sizeof(canary_why),

@@ -22,38 +22,38 @@
 
 struct nbdkit {
 	pid_t pid;
-	char sock[64], img[64], rerr[64], werr[64];
+	char sock[64], img[64], rerr[64], werr[64], pidfile[64];
+	const char *delay;	/* delay-read= */
 };
 
-/* Start nbdkit on k->sock and wait until it takes connections. */
+/*
+ * Start nbdkit on k->sock and wait until it takes connections: it writes
+ * its pid file then (a probe connection would make it complain).
+ */
 static int nbdkit_start(struct nbdkit *k)
 {
 	char rfile[96], wfile[96], img[96];
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int i, s;
+	int i;
 
 	snprintf(img, sizeof(img), "file=%s", k->img);
 	snprintf(rfile, sizeof(rfile), "error-pread-file=%s", k->rerr);
 	snprintf(wfile, sizeof(wfile), "error-pwrite-file=%s", k->werr);
 	unlink(k->sock);
+	unlink(k->pidfile);
 	k->pid = fork();
 	if (k->pid < 0)
 		return -errno;
 	if (!k->pid) {
-		execlp("nbdkit", "nbdkit", "-f", "-U", k->sock, "--filter=error",
-		       "--filter=delay", "file", img, "error-pread-rate=100%", rfile,
-		       "error-pwrite-rate=100%", wfile, "delay-read=2ms",
-		       "delay-write=2ms", (char *)NULL);
+		execlp("nbdkit", "nbdkit", "-f", "-U", k->sock, "-P", k->pidfile,
+		       "--filter=error", "--filter=delay", "file", img,
+		       "error-pread-rate=100%", rfile, "error-pwrite-rate=100%", wfile,
+		       k->delay ? k->delay : "delay-read=2ms", "delay-write=2ms",
+		       (char *)NULL);
 		_exit(127);
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", k->sock);
 	for (i = 0; i < 600; i++) {	/* 60 s: a slow guest */
-		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (!connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
-			close(s);
+		if (!access(k->pidfile, F_OK))
 			return 0;
-		}
-		close(s);
 		if (waitpid(k->pid, NULL, WNOHANG) == k->pid) {
 			k->pid = 0;
 			return -ECHILD;
@@ -70,6 +70,17 @@ static void nbdkit_kill(struct nbdkit *k)
 		waitpid(k->pid, NULL, 0);
 	}
 	k->pid = 0;
+}
+
+/* Create @path: the error filter injects errors while it exists. */
+static int trigger(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 /* The export's bytes, read through libnbd: whether they are @want's. */
@@ -118,6 +129,7 @@ FIXTURE_SETUP(nbd)
 	snprintf(self->k.img, sizeof(self->k.img), "/tmp/nbdkit-%d.img", getpid());
 	snprintf(self->k.rerr, sizeof(self->k.rerr), "/tmp/nbdkit-%d.rerr", getpid());
 	snprintf(self->k.werr, sizeof(self->k.werr), "/tmp/nbdkit-%d.werr", getpid());
+	snprintf(self->k.pidfile, sizeof(self->k.pidfile), "/tmp/nbdkit-%d.pid", getpid());
 	snprintf(self->sock, sizeof(self->sock), "/tmp/nbdpager-%d.sock", getpid());
 	snprintf(self->uri, sizeof(self->uri), "nbd+unix:///?socket=%s", self->k.sock);
 	self->model = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
@@ -149,6 +161,7 @@ FIXTURE_TEARDOWN(nbd)
 	unlink(self->k.img);
 	unlink(self->k.rerr);
 	unlink(self->k.werr);
+	unlink(self->k.pidfile);
 	unlink(self->k.sock);
 	unlink(self->sock);
 }
@@ -222,7 +235,7 @@ TEST_F(nbd, read_errors_are_sigbus_and_nothing_else)
 	void *where = NULL;
 
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, write_file(self->k.rerr, "on"));
+	ASSERT_EQ(0, trigger(self->k.rerr));
 	EXPECT_EQ(1, touch(p + 5 * PAGE, false, &where));
 	EXPECT_EQ(p + 5 * PAGE, (char *)where);
 	/* A hole is not read: no error there. */
@@ -249,7 +262,7 @@ TEST_F(nbd, write_errors_are_msync_errors)
 		memset(p + i * 3 * PAGE, 0x5a, 200);
 		memset(self->model + i * 3 * PAGE, 0x5a, 200);
 	}
-	ASSERT_EQ(0, write_file(self->k.werr, "on"));
+	ASSERT_EQ(0, trigger(self->k.werr));
 	errno = 0;
 	EXPECT_EQ(-1, msync(p, SIZE, MS_SYNC));
 	EXPECT_EQ(EIO, errno);
@@ -334,6 +347,69 @@ TEST_F_TIMEOUT(nbd, a_server_that_stays_away_fails_faults, 300)
 	EXPECT_TRUE(check_pattern(p + 7 * PAGE, 11, 7 * PAGE, PAGE));
 	munmap(p, SIZE);
 	EXPECT_EQ(0, daemon_stop(&dp, SIGTERM)) TH_LOG("%s", dp.all);
+}
+
+struct toucher {
+	pthread_t t;
+	volatile char *p;
+};
+
+static void *touch_page(void *arg)
+{
+	struct toucher *t = arg;
+
+	(void)*t->p;
+	return NULL;
+}
+
+/*
+ * Eight faults at once on a server that takes a second for each read: they
+ * are in flight together, so they take about a second, not eight.
+ */
+TEST_F_TIMEOUT(nbd, requests_are_in_flight_together, 300)
+{
+	char *argv[] = { "nbdpager", "--threads=8", "--cluster=1", self->uri, NULL, NULL };
+	struct toucher t[8];
+	struct nbdkit slow = self->k;
+	struct daemon_proc dp;
+	char sock[80];
+	double start, took;
+	uint64_t size;
+	char *p;
+	int fd, i;
+
+	strcat(slow.sock, ".slow");
+	strcat(slow.pidfile, ".slow");
+	slow.delay = "delay-read=1000ms";
+	ASSERT_EQ(0, nbdkit_start(&slow));
+	snprintf(sock, sizeof(sock), "%s.slow", self->sock);
+	snprintf(self->uri, sizeof(self->uri), "nbd+unix:///?socket=%s", slow.sock);
+	argv[4] = sock;
+	ASSERT_EQ(0, daemon_spawn(&dp, argv));
+	ASSERT_NE(NULL, daemon_wait_line(&dp, "serving")) TH_LOG("%s", dp.all);
+	fd = daemon_object(sock, &size);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, p);
+	start = now_s();
+	for (i = 0; i < 8; i++) {
+		t[i].p = p + (size_t)i * 64 * PAGE;
+		ASSERT_EQ(0, pthread_create(&t[i].t, NULL, touch_page, &t[i]));
+	}
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i].t, NULL);
+	took = now_s() - start;
+	TH_LOG("8 faults on a server taking 1 s a read: %.2f s", took);
+	EXPECT_LT(took, 5.0);
+	EXPECT_GE(took, 1.0);
+	for (i = 0; i < 8; i++)
+		EXPECT_TRUE(check_pattern(p + (size_t)i * 64 * PAGE, 11, (size_t)i * 64 * PAGE, PAGE));
+	munmap(p, SIZE);
+	EXPECT_EQ(0, daemon_stop(&dp, SIGTERM)) TH_LOG("%s", dp.all);
+	nbdkit_kill(&slow);
+	unlink(slow.sock);
+	unlink(slow.pidfile);
 }
 
 static int run(char *const argv[], struct daemon_proc *dp)

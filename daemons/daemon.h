@@ -451,7 +451,11 @@ static int daemon_run(struct daemon *d)
 	n = pager_destroy(d->pager);
 	if (n)
 		daemon_pager_err(d, "destroying the object", n);
-	/* The last object destroyed, pager_serve() returns. */
+	/*
+	 * The last object destroyed, pager_serve() returns.  If it could not
+	 * be, the workers still serve the connection: it stays open until the
+	 * process exits.
+	 */
 	if (d->threads && (served || !n))
 		pthread_join(d->server, NULL);
 	if (!d->threads || served || !n)

@@ -121,6 +121,8 @@ build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 
 # Only zpager needs a compressor.
 build/daemons/zpager: DAEMON_LIBS = $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4)
+# nbdpager speaks NBD through libnbd.
+build/daemons/nbdpager: DAEMON_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
 
 demos: $(DEMOS)
 
@@ -133,7 +135,10 @@ selftests: $(SELFTESTS)
 build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -Wno-sign-compare -Wno-override-init -Wno-clobbered -I$(ksrc)/tools/testing/selftests -o $@ $< \
-		build/libpager.a $(LIBPAGER_LIBS) -lpthread
+		build/libpager.a $(LIBPAGER_LIBS) -lpthread $(SELFTEST_LIBS)
+
+# nbdpager_test reads the export back through libnbd.
+build/selftests/nbdpager_test: SELFTEST_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
 
 benches: $(BENCHES)
 

@@ -3,8 +3,11 @@
  * What the daemons share: one object per daemon, handed to clients over a
  * unix socket (each connection gets the object's descriptor and the 8-byte
  * size of its data), served from one thread that polls the listening
- * socket, the connection to the module and a signalfd.  SIGUSR1 prints a
- * line of statistics; SIGTERM and SIGINT stop the daemon cleanly.
+ * socket, the connection to the module and a signalfd; or, for a daemon
+ * whose callbacks wait on a store (the network), with pager_serve()'s
+ * workers in threads of their own while that thread polls the rest.
+ * SIGUSR1 prints a line of statistics; SIGTERM and SIGINT stop the daemon
+ * cleanly.
  * Documentation/daemons.rst describes the daemons.
  */
 #ifndef EXTPAGER_DAEMON_H
@@ -47,9 +50,16 @@ struct daemon {
 	void (*print_stats)(struct daemon *d, FILE *f);
 	/* Make what was stored durable before exiting: 0 or -errno. */
 	int (*sync)(struct daemon *d);
+	/*
+	 * 0: callbacks run in daemon_run()'s thread (pager_dispatch()).  N:
+	 * pager_serve(conn, N) runs them in N workers, so that one slow
+	 * callback does not hold up the others.
+	 */
+	unsigned int threads;
 
-	int listen_fd, claim_fd, sig_fd, flush_fd;
-	int flush_err;
+	int listen_fd, claim_fd, sig_fd, flush_fd, served_fd;
+	int flush_err, serve_err;
+	pthread_t server;
 	unsigned long clients;
 };
 
@@ -234,7 +244,7 @@ static int daemon_start(struct daemon *d)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up before it got its descriptor is no reason to die. */
 	signal(SIGPIPE, SIG_IGN);
-	d->listen_fd = d->claim_fd = d->flush_fd = -1;
+	d->listen_fd = d->claim_fd = d->flush_fd = d->served_fd = -1;
 	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (d->sig_fd < 0) {
 		int err = -errno;
@@ -331,6 +341,30 @@ static bool daemon_start_flush(struct daemon *d)
 	return true;
 }
 
+static void *daemon_server(void *arg)
+{
+	struct daemon *d = arg;
+	uint64_t one = 1;
+
+	d->serve_err = pager_serve(d->conn, d->threads);
+	(void)!write(d->served_fd, &one, sizeof(one));
+	return NULL;
+}
+
+/* pager_serve() in a thread of its own; d->served_fd says when it returned. */
+static int daemon_start_server(struct daemon *d)
+{
+	int err;
+
+	d->served_fd = eventfd(0, EFD_CLOEXEC);
+	err = d->served_fd < 0 ? errno : pthread_create(&d->server, NULL, daemon_server, d);
+	if (err) {
+		daemon_err(d, "cannot start serving: %s", strerror(err));
+		return -err;
+	}
+	return 0;
+}
+
 /*
  * Serve until SIGTERM or SIGINT; then stop listening, return the dirty
  * pages (flush_on_exit), sync, print the statistics and destroy the object.
@@ -340,12 +374,15 @@ static int daemon_run(struct daemon *d)
 {
 	bool stopping = false, flushing = false;
 	struct signalfd_siginfo si;
+	bool served = false;
 	struct pollfd pfd[4];
 	int n, status = 0;
 
+	if (d->threads && daemon_start_server(d))
+		return 1;
 	for (;;) {
 		/* First: calls (statistics) queue the events they see. */
-		n = pager_dispatch(d->conn);
+		n = d->threads ? 0 : pager_dispatch(d->conn);
 		if (n == -ENOBUFS) {
 			/* Requests were lost: their faults time out and retry. */
 			daemon_err(d, "the kernel's messages overran the socket");
@@ -357,7 +394,10 @@ static int daemon_run(struct daemon *d)
 		if (stopping && !flushing)
 			break;
 
-		pfd[0] = (struct pollfd){ .fd = pager_conn_fd(d->conn), .events = POLLIN };
+		pfd[0] = (struct pollfd){
+			.fd = d->threads ? d->served_fd : pager_conn_fd(d->conn),
+			.events = POLLIN,
+		};
 		pfd[1] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
 		pfd[3] = (struct pollfd){ .fd = flushing ? d->flush_fd : -1, .events = POLLIN };
@@ -365,6 +405,13 @@ static int daemon_run(struct daemon *d)
 			if (errno == EINTR)
 				continue;
 			daemon_err(d, "poll: %s", strerror(errno));
+			status = 1;
+			break;
+		}
+		if (d->threads && (pfd[0].revents & POLLIN)) {
+			/* The object is still ours: pager_serve() only returns on an error. */
+			served = true;
+			daemon_pager_err(d, "serving", d->serve_err ? d->serve_err : -EPIPE);
 			status = 1;
 			break;
 		}
@@ -404,7 +451,15 @@ static int daemon_run(struct daemon *d)
 	n = pager_destroy(d->pager);
 	if (n)
 		daemon_pager_err(d, "destroying the object", n);
-	pager_conn_close(d->conn);
+	/*
+	 * The last object destroyed, pager_serve() returns.  If it could not
+	 * be, the workers still serve the connection: it stays open until the
+	 * process exits.
+	 */
+	if (d->threads && (served || !n))
+		pthread_join(d->server, NULL);
+	if (!d->threads || served || !n)
+		pager_conn_close(d->conn);
 	daemon_say(d, "stopped");
 	return status;
 }

@@ -27,7 +27,7 @@ for f in man3/*.3 man8/*.8; do
 		pages+=("$f")
 	fi
 done
-daemons=(filepager zpager defpager)
+daemons=(filepager zpager defpager nbdpager)
 tap_plan $((2 * ${#pages[@]} + 4 + ${#daemons[@]}))
 
 # A page as text, overstriking off, whitespace collapsed: line breaks and

@@ -570,9 +570,10 @@ PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
 /*
  * Call the read callback for request @req_id over [@offset, @offset + *@len)
  * into @buf: returns 0 (the data is in @buf, its flags in *@flags),
- * PAGER_UNAVAILABLE, -errno, or PAGER_LATER (a handle answers later).  Pages past the object's extent fail, as
- * past the end of a file: that tail is answered here, and *@len cut to
- * what is left to answer (maybe nothing).
+ * PAGER_UNAVAILABLE, -errno, or PAGER_LATER (a handle answers later).
+ * Pages past the object's extent fail, as past the end of a file: that
+ * tail is answered here, and *@len cut to what is left to answer (maybe
+ * nothing).
  */
 static int read_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 		    size_t *len, enum pager_access access, void *buf,

@@ -76,6 +76,20 @@ struct pager {
 	pthread_cond_t released;	/* a reference went */
 };
 
+/*
+ * A request whose callback said PAGER_LATER (pager_defer()): what its
+ * answer needs, and nothing of its struct pager, which pager_destroy() or
+ * TERMINATE may free before the answer comes.
+ */
+struct pager_request {
+	struct pager_conn *conn;
+	uint32_t object_id;
+	uint32_t request_id;
+	uint64_t offset;
+	size_t len;
+	uint8_t cmd;	/* DATA_REQUEST, DATA_UNLOCK or DATA_RETURN */
+};
+
 /* A data channel and its ring, one per serving thread (channel.c). */
 struct pager_channel {
 	struct io_uring ring;

@@ -324,6 +324,49 @@ int pager_send_fd(int sock, int fd, const void *data, size_t len);
  */
 int pager_recv_fd(int sock, void *data, size_t len);
 
+/* --- answers that come later ------------------------------------------ */
+
+/*
+ * A read, write or unlock callback's answer besides those above: the
+ * callback took a handle with pager_defer(), and pager_answer() of the
+ * handle answers the kernel later.
+ */
+#define PAGER_LATER		2
+
+/* A request whose answer comes later: what pager_answer() needs of it. */
+struct pager_request;
+
+/*
+ * In a read, write or unlock callback, a handle for the request it was
+ * called for, to be answered later with pager_answer() from any thread;
+ * the callback then returns PAGER_LATER.  Called again in the same
+ * callback, it returns the same handle.  NULL outside those callbacks, or
+ * if out of memory (the callback should answer now then).  The callback's
+ * @buf (read) and @data (write) are not valid after it returns: a deferred
+ * read supplies from a buffer of the caller's, a deferred write copies
+ * what it still needs.  Nothing in the handle refers to the struct pager,
+ * which may be destroyed meanwhile; but it refers to the connection:
+ * every handle is answered before pager_conn_close().
+ */
+struct pager_request *pager_defer(void);
+
+/*
+ * Answer @req as its callback would have by returning @ret, and free @req.
+ * A read: 0 supplies @buf, the request's whole run, with @flags
+ * (PAGER_READONLY, PAGER_PRECIOUS); PAGER_UNAVAILABLE gives zeros; -errno
+ * fails the faults (SIGBUS).  An unlock: 0 grants, -errno denies.  A
+ * write: 0 says the pages are stored, -errno that they were not (they stay
+ * dirty, and fsync/msync report it).  @buf and @flags are only read for a
+ * supply.  Waits for the kernel's word and returns 0, or -ESTALE if the
+ * kernel waits no more (the request timed out and its faults got SIGBUS,
+ * it was answered already, its object is gone or its manager another
+ * connection now), or another -errno; pager_conn_error() says why.
+ * -EINVAL: @req is NULL or @ret no answer to it; only then is @req not
+ * consumed.  Thread-safe; also from a callback.
+ */
+int pager_answer(struct pager_request *req, int ret, const void *buf,
+		 unsigned int flags);
+
 #ifdef __cplusplus
 }
 #endif

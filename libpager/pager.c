@@ -36,6 +36,41 @@ static long page_size(void)
  */
 static __thread struct pager *handling;
 
+/*
+ * The request whose read, write or unlock callback runs in this thread, for
+ * pager_defer(); and the handle pager_defer() made for it, if it did.
+ */
+static __thread struct pager_request *calling;
+static __thread struct pager_request *deferred;
+
+/* Before a callback that may defer @cmd's answer. */
+static void defer_begin(struct pager_request *req, struct pager *pager, uint8_t cmd,
+			uint32_t req_id, uint64_t offset, size_t len)
+{
+	*req = (struct pager_request){
+		.conn = pager->conn, .object_id = pager->id, .request_id = req_id,
+		.offset = offset, .len = len, .cmd = cmd,
+	};
+	calling = req;
+	deferred = NULL;
+}
+
+/*
+ * After it, which returned @ret: PAGER_LATER if it deferred its answer,
+ * which then is the handle's.  Saying so without a handle is a bug in the
+ * pager; the request fails now rather than time out.
+ */
+static int defer_end(int ret)
+{
+	bool made = deferred;
+
+	calling = NULL;
+	deferred = NULL;
+	if (ret == PAGER_LATER && !made)
+		return -EIO;
+	return ret;
+}
+
 static struct pager *find_pager(struct pager_conn *conn, uint32_t id)
 {
 	struct pager *p;
@@ -213,15 +248,21 @@ PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
 	return 0;
 }
 
-static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payload)
+static struct nl_msg *id_msg(struct pager_conn *conn, uint32_t id, uint8_t cmd,
+			     size_t payload)
 {
-	struct nl_msg *msg = pager__msg(pager->conn, cmd, payload);
+	struct nl_msg *msg = pager__msg(conn, cmd, payload);
 
-	if (msg && nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager->id)) {
+	if (msg && nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id)) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
 	return msg;
+}
+
+static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payload)
+{
+	return id_msg(pager->conn, pager->id, cmd, payload);
 }
 
 PAGER_API int pager_register_default(struct pager_conn *conn,
@@ -375,24 +416,26 @@ static void supply_reply(struct nlattr **tb, void *arg)
 }
 
 /*
- * Supply @len bytes at @offset, answering request @req_id, or a prefetch if
- * it is 0.  Short runs travel inline; longer ones are copied by the kernel
- * straight from @data (one copy).
+ * DATA_SUPPLY of @len bytes at @offset of object @id, answering request
+ * @req_id, or a prefetch if it is 0; NULL with *@err set if it cannot be
+ * built.  Short runs travel inline; longer ones are copied by the kernel
+ * straight from @data (one copy), when the message is sent.
  */
-static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
-		  size_t len, const void *data, unsigned int flags)
+static struct nl_msg *supply_msg(struct pager_conn *conn, uint32_t id,
+				 uint32_t req_id, uint64_t offset, size_t len,
+				 const void *data, unsigned int flags, int *errp)
 {
-	struct supply_reply r = { 0 };
 	struct nl_msg *msg;
 	bool inline_data;
 	size_t off;
 	int err;
 
 	inline_data = len <= PAGER_INLINE_PAGES * (size_t)page_size();
-	msg = object_msg(pager, EXTPAGER_CMD_DATA_SUPPLY,
-			 inline_data ? len / page_size() * NLA_HDRLEN + len : 0);
+	msg = id_msg(conn, id, EXTPAGER_CMD_DATA_SUPPLY,
+		     inline_data ? len / page_size() * NLA_HDRLEN + len : 0);
+	*errp = -ENOMEM;
 	if (!msg)
-		return -ENOMEM;
+		return NULL;
 	err = nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset);
 	if (req_id)
 		err = err ?: nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id);
@@ -413,8 +456,23 @@ static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
 	}
 	if (err) {
 		nlmsg_free(msg);
-		return -EMSGSIZE;
+		*errp = -EMSGSIZE;
+		return NULL;
 	}
+	return msg;
+}
+
+/* Send supply_msg(): unacknowledged for a request, as other answers. */
+static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
+		  size_t len, const void *data, unsigned int flags)
+{
+	struct supply_reply r = { 0 };
+	struct nl_msg *msg;
+	int err;
+
+	msg = supply_msg(pager->conn, pager->id, req_id, offset, len, data, flags, &err);
+	if (!msg)
+		return err;
 	if (req_id)
 		return pager__send(pager->conn, msg);
 	err = pager__call(pager->conn, msg, supply_reply, &r);
@@ -430,20 +488,34 @@ PAGER_API int pager_offer(struct pager *pager, uint64_t offset, size_t len,
 	return supply(pager, 0, offset, len, data, flags);
 }
 
+/*
+ * A message answering request @req_id of object @id, about [@offset,
+ * @offset + @len) for a read (@len 0: no run), with @error if not 0.
+ */
+static struct nl_msg *answer_msg(struct pager_conn *conn, uint32_t id, uint8_t cmd,
+				 uint32_t req_id, uint64_t offset, size_t len,
+				 int error)
+{
+	struct nl_msg *msg = id_msg(conn, id, cmd, 0);
+
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
+	    (len && (nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset) ||
+		     nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, len))) ||
+	    (error && nla_put_u32(msg, EXTPAGER_A_OBJECT_ERROR, error))) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
 /* Answer request @req_id with zeros (@error 0) or an error. */
 static int answer(struct pager *pager, uint8_t cmd, uint32_t req_id,
 		  uint64_t offset, size_t len, int error)
 {
-	struct nl_msg *msg = object_msg(pager, cmd, 0);
+	struct nl_msg *msg = answer_msg(pager->conn, pager->id, cmd, req_id,
+					offset, len, error);
 
-	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
-	    nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, offset) ||
-	    nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, len) ||
-	    (error && nla_put_u32(msg, EXTPAGER_A_OBJECT_ERROR, error))) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	return pager__send(pager->conn, msg);
+	return msg ? pager__send(pager->conn, msg) : -ENOMEM;
 }
 
 static void stats_reply(struct nlattr **tb, void *arg)
@@ -498,14 +570,17 @@ PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
 /*
  * Call the read callback for request @req_id over [@offset, @offset + *@len)
  * into @buf: returns 0 (the data is in @buf, its flags in *@flags),
- * PAGER_UNAVAILABLE or -errno.  Pages past the object's extent fail, as
- * past the end of a file: that tail is answered here, and *@len cut to
- * what is left to answer (maybe nothing).
+ * PAGER_UNAVAILABLE, -errno, or PAGER_LATER (a handle answers later).
+ * Pages past the object's extent fail, as past the end of a file: that
+ * tail is answered here, and *@len cut to what is left to answer (maybe
+ * nothing).
  */
 static int read_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 		    size_t *len, enum pager_access access, void *buf,
 		    unsigned int *flags)
 {
+	struct pager_request req;
+
 	*flags = 0;
 	if (pager->ops->extent) {
 		uint64_t end = pager->ops->extent(pager);
@@ -523,7 +598,8 @@ static int read_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 	}
 	if (!buf)
 		return -ENOMEM;
-	return pager->ops->read(pager, offset, *len, buf, access, flags);
+	defer_begin(&req, pager, EXTPAGER_CMD_DATA_REQUEST, req_id, offset, *len);
+	return defer_end(pager->ops->read(pager, offset, *len, buf, access, flags));
 }
 
 /* Answer request @req_id over netlink with what read_run() returned. */
@@ -537,7 +613,7 @@ static void answer_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
 	} else if (ret == PAGER_UNAVAILABLE) {
 		answer(pager, EXTPAGER_CMD_DATA_UNAVAILABLE, req_id, offset, len, 0);
-	} else {
+	} else if (ret != PAGER_LATER) {
 		answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len,
 		       ret < 0 ? -ret : EIO);
 	}
@@ -560,22 +636,38 @@ static void handle_request(struct pager *pager, struct nlattr **tb, void *buf)
 		answer_run(pager, req_id, offset, len, ret, buf, flags);
 }
 
-static int unlock_answer(struct pager *pager, uint64_t offset, size_t len)
+/* The unlock callback's answer to @req_id: 0 grants, PAGER_LATER, or -errno. */
+static int unlock_answer(struct pager *pager, uint32_t req_id, uint64_t offset,
+			 size_t len)
 {
-	return !pager->ops->unlock || pager->ops->unlock(pager, offset, len) == 0;
+	struct pager_request req;
+
+	if (!pager->ops->unlock)
+		return 0;
+	defer_begin(&req, pager, EXTPAGER_CMD_DATA_UNLOCK, req_id, offset, len);
+	return defer_end(pager->ops->unlock(pager, offset, len));
+}
+
+static struct nl_msg *unlock_msg(struct pager_conn *conn, uint32_t id,
+				 uint32_t req_id, int grant)
+{
+	struct nl_msg *msg = answer_msg(conn, id, EXTPAGER_CMD_UNLOCK_REPLY, req_id,
+					0, 0, 0);
+
+	if (msg && nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, grant)) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	return msg;
 }
 
 /* UNLOCK_REPLY to unlock @req_id: @grant it or not. */
 static void unlock_reply(struct pager *pager, uint32_t req_id, int grant)
 {
-	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_UNLOCK_REPLY, 0);
+	struct nl_msg *msg = unlock_msg(pager->conn, pager->id, req_id, grant);
 
-	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
-	    nla_put_u8(msg, EXTPAGER_A_OBJECT_GRANT, grant)) {
-		nlmsg_free(msg);
-		return;
-	}
-	pager__send(pager->conn, msg);
+	if (msg)
+		pager__send(pager->conn, msg);
 }
 
 /*
@@ -599,7 +691,9 @@ int pager__channel_request(struct pager_conn *conn,
 		return -ENXIO;
 	handling = pager;
 	if (d->cmd == EXTPAGER_CMD_DATA_UNLOCK) {
-		ret = unlock_answer(pager, d->offset, len) ? 0 : -EACCES;
+		ret = unlock_answer(pager, d->request_id, d->offset, len);
+		/* Any refusal denies, as over netlink. */
+		ret = ret == PAGER_LATER ? EXTPAGER_CHANNEL_NONE : ret ? -EACCES : 0;
 		goto out;
 	}
 	ret = read_run(pager, d->request_id, d->offset, &len,
@@ -609,6 +703,9 @@ int pager__channel_request(struct pager_conn *conn,
 	if (len != d->length) {
 		if (len)
 			answer_run(pager, d->request_id, d->offset, len, ret, buf, pflags);
+		ret = EXTPAGER_CHANNEL_NONE;
+	} else if (ret == PAGER_LATER) {
+		/* The tag goes back at once; the answer comes over netlink. */
 		ret = EXTPAGER_CHANNEL_NONE;
 	} else if (ret == 0) {
 		ret = EXTPAGER_CHANNEL_SUPPLY;
@@ -646,9 +743,12 @@ void pager__channel_fail(struct pager_conn *conn,
 
 static void handle_unlock(struct pager *pager, struct nlattr **tb)
 {
-	unlock_reply(pager, nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]),
-		     unlock_answer(pager, pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]),
-				   pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH])));
+	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
+	int ret = unlock_answer(pager, req_id, pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]),
+				pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]));
+
+	if (ret != PAGER_LATER)
+		unlock_reply(pager, req_id, ret == 0);
 }
 
 /* DATA_RETURN: the run travels inline, in one attribute, stored from there. */
@@ -658,26 +758,30 @@ static void handle_return(struct pager *pager, struct nlattr **tb)
 	uint32_t req_id = nla_get_u32(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
 	uint64_t offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
 	size_t len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	struct pager_request req;
 	struct nl_msg *msg;
 	int ret;
 
-	if (!data || (size_t)nla_len(data) != len)
+	if (!data || (size_t)nla_len(data) != len) {
 		ret = -EPROTO;
-	else if (!pager->ops->write)
+	} else if (!pager->ops->write) {
 		ret = -EOPNOTSUPP;
-	else
+	} else {
+		defer_begin(&req, pager, EXTPAGER_CMD_DATA_RETURN, req_id, offset, len);
 		ret = pager->ops->write(pager, offset, len, nla_data(data),
 					tb[EXTPAGER_A_OBJECT_RETURN_FLAGS] &&
 					(nla_get_u32(tb[EXTPAGER_A_OBJECT_RETURN_FLAGS]) &
 					 EXTPAGER_RETURN_FLAGS_CLEAN) ? PAGER_CLEAN : 0);
-
-	msg = object_msg(pager, EXTPAGER_CMD_RETURN_ACK, 0);
-	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_REQUEST_ID, req_id) ||
-	    (ret < 0 && nla_put_u32(msg, EXTPAGER_A_OBJECT_ERROR, -ret))) {
-		nlmsg_free(msg);
-		return;		/* the return times out and stays dirty */
+		ret = defer_end(ret);
+		if (ret == PAGER_LATER)
+			return;
 	}
-	pager__send(pager->conn, msg);
+
+	msg = answer_msg(pager->conn, pager->id, EXTPAGER_CMD_RETURN_ACK, req_id,
+			 0, 0, ret < 0 ? -ret : 0);
+	if (msg)
+		pager__send(pager->conn, msg);
+	/* else the return times out and stays dirty */
 }
 
 static struct nl_msg *ready_msg(struct pager *pager, const struct pager_attr *attr)
@@ -869,4 +973,79 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 	}
 	handling = NULL;
 	put_pager(pager);
+}
+
+/* --- answers that come later ------------------------------------------- */
+
+PAGER_API struct pager_request *pager_defer(void)
+{
+	if (!calling)
+		return NULL;
+	if (!deferred) {
+		deferred = malloc(sizeof(*deferred));
+		if (deferred)
+			*deferred = *calling;
+	}
+	return deferred;
+}
+
+/*
+ * Send @msg, built for @req, and wait for the kernel's word on it: a later
+ * answer must learn whether it still counted.  An object that is gone, or
+ * another manager's now, waits for no answer of ours either.
+ */
+static int answer_late(struct pager_request *req, struct nl_msg *msg)
+{
+	int err = msg ? pager__call(req->conn, msg, NULL, NULL) : -ENOMEM;
+
+	return err == -ENOENT || err == -EPERM ? -ESTALE : err;
+}
+
+PAGER_API int pager_answer(struct pager_request *req, int ret, const void *buf,
+			   unsigned int flags)
+{
+	struct pager_conn *conn;
+	struct nl_msg *msg;
+	int err;
+
+	if (!req || (ret > 0 && (ret != PAGER_UNAVAILABLE ||
+				 req->cmd != EXTPAGER_CMD_DATA_REQUEST)) ||
+	    ret < -4095 || (req->cmd == EXTPAGER_CMD_DATA_REQUEST && !ret && !buf))
+		return -EINVAL;
+	conn = req->conn;
+	switch (req->cmd) {
+	case EXTPAGER_CMD_DATA_REQUEST:
+		if (ret == PAGER_UNAVAILABLE || ret < 0) {
+			msg = answer_msg(conn, req->object_id,
+					 ret < 0 ? EXTPAGER_CMD_DATA_ERROR :
+						   EXTPAGER_CMD_DATA_UNAVAILABLE,
+					 req->request_id, req->offset, req->len,
+					 ret < 0 ? -ret : 0);
+			err = answer_late(req, msg);
+			break;
+		}
+		msg = supply_msg(conn, req->object_id, req->request_id, req->offset,
+				 req->len, buf, flags, &err);
+		if (msg)
+			err = answer_late(req, msg);
+		/* Not supplied, but still waited for: fail it now, not at the timeout. */
+		if (err && err != -ESTALE) {
+			msg = answer_msg(conn, req->object_id, EXTPAGER_CMD_DATA_ERROR,
+					 req->request_id, req->offset, req->len, -err);
+			if (msg)
+				pager__send(conn, msg);
+		}
+		break;
+	case EXTPAGER_CMD_DATA_UNLOCK:
+		err = answer_late(req, unlock_msg(conn, req->object_id,
+						  req->request_id, ret == 0));
+		break;
+	default:
+		err = answer_late(req, answer_msg(conn, req->object_id,
+						  EXTPAGER_CMD_RETURN_ACK,
+						  req->request_id, 0, 0, -ret));
+		break;
+	}
+	free(req);
+	return err;
 }

@@ -1371,4 +1371,456 @@ TEST(four_workers_eight_clients)
 	pager_conn_close(conn);
 }
 
+/* --- answers that come later ------------------------------------------- */
+
+/*
+ * A pager whose read, write and unlock callbacks all defer: each queues its
+ * handle, with a copy of a write's pages, for the test's thread to answer.
+ */
+struct later_req {
+	struct pager_request *req;
+	char kind;			/* 'r', 'w' or 'u' */
+	uint64_t offset;
+	size_t len;
+	char *data;			/* a write's pages */
+};
+
+#define LATER_MAX	64
+
+struct later {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct later_req q[LATER_MAX];
+	int n;
+};
+
+static void later_push(struct later *l, struct later_req r)
+{
+	pthread_mutex_lock(&l->lock);
+	if (l->n < LATER_MAX)
+		l->q[l->n++] = r;
+	pthread_cond_broadcast(&l->cond);
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* Wait up to 10 s for @n handles to be queued. */
+static int later_wait(struct later *l, int n)
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&l->lock);
+	while (l->n < n && !ret)
+		ret = pthread_cond_timedwait(&l->cond, &l->lock, &ts);
+	n = l->n;
+	pthread_mutex_unlock(&l->lock);
+	return ret ? -ret : n;
+}
+
+/* The oldest handle queued, if any: kind 0 if none. */
+static struct later_req later_try(struct later *l)
+{
+	struct later_req r = { 0 };
+
+	pthread_mutex_lock(&l->lock);
+	if (l->n) {
+		r = l->q[0];
+		memmove(l->q, l->q + 1, --l->n * sizeof(r));
+	}
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
+/* The same, waiting up to 10 s for one. */
+static struct later_req later_take(struct later *l)
+{
+	later_wait(l, 1);
+	return later_try(l);
+}
+
+static int later_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
+		      enum pager_access access, unsigned int *flags)
+{
+	struct pager_request *req = pager_defer();
+
+	if (!req)
+		return -ENOMEM;
+	/* A second call in the same callback is the same handle. */
+	if (pager_defer() != req)
+		return -EPROTO;
+	later_push(pager_priv(pager), (struct later_req){ req, 'r', offset, len, NULL });
+	return PAGER_LATER;
+}
+
+static int later_write(struct pager *pager, uint64_t offset, size_t len,
+		       const void *data, unsigned int flags)
+{
+	struct pager_request *req = pager_defer();
+	char *copy = malloc(len);
+
+	if (!req || !copy) {
+		free(copy);
+		if (req)
+			pager_answer(req, -ENOMEM, NULL, 0);
+		return -ENOMEM;
+	}
+	memcpy(copy, data, len);
+	later_push(pager_priv(pager), (struct later_req){ req, 'w', offset, len, copy });
+	return PAGER_LATER;
+}
+
+static int later_unlock(struct pager *pager, uint64_t offset, size_t len)
+{
+	struct pager_request *req = pager_defer();
+
+	if (!req)
+		return -ENOMEM;
+	later_push(pager_priv(pager), (struct later_req){ req, 'u', offset, len, NULL });
+	return PAGER_LATER;
+}
+
+static const struct pager_ops later_ops = {
+	.read	= later_read,
+	.write	= later_write,
+	.unlock	= later_unlock,
+};
+
+/* A client's access to one page, in a thread of its own: it may wait long. */
+struct access {
+	volatile char *p;
+	bool write;
+	int sigbus;
+	pthread_t thread;
+};
+
+static void *access_main(void *arg)
+{
+	struct access *a = arg;
+
+	a->sigbus = touch(a->p, a->write, NULL);
+	return NULL;
+}
+
+static int access_start(struct access *a, char *p, bool write)
+{
+	a->p = p;
+	a->write = write;
+	a->sigbus = -1;
+	return pthread_create(&a->thread, NULL, access_main, a);
+}
+
+/*
+ * msync() of the page at @p (errno in @err), or pager_sync() of @pager
+ * (its return), in a thread of its own.
+ */
+struct syncer {
+	char *p;
+	struct pager *pager;
+	int err;
+	int done;			/* eventfd */
+	pthread_t thread;
+};
+
+static void *syncer_main(void *arg)
+{
+	struct syncer *s = arg;
+
+	if (s->p)
+		s->err = msync(s->p, PAGE, MS_SYNC) ? errno : 0;
+	else
+		s->err = pager_sync(s->pager, 0, 0);
+	post_efd(s->done);
+	return NULL;
+}
+
+static int syncer_start(struct syncer *s, char *p)
+{
+	s->p = p;
+	s->err = -1;
+	s->done = eventfd(0, EFD_CLOEXEC);
+	if (s->done < 0)
+		return -errno;
+	return pthread_create(&s->thread, NULL, syncer_main, s);
+}
+
+static int sync_start(struct syncer *s, struct pager *pager)
+{
+	s->pager = pager;
+	return syncer_start(s, NULL);
+}
+
+/* Whether the eventfd @efd is written within @ms. */
+static bool efd_within(int efd, int ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+FIXTURE(later) {
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct later l;
+	struct server s;
+	char *map;
+	char *buf;			/* what the test supplies from */
+};
+
+FIXTURE_VARIANT(later) {
+	unsigned int nthreads;
+};
+
+FIXTURE_VARIANT_ADD(later, one_thread) { .nthreads = 1 };
+FIXTURE_VARIANT_ADD(later, four_workers) { .nthreads = 4 };
+
+FIXTURE_SETUP(later)
+{
+	catch_sigbus();
+	pthread_mutex_init(&self->l.lock, NULL);
+	pthread_cond_init(&self->l.cond, NULL);
+	self->l.n = 0;
+	self->buf = malloc(PAGES * PAGE);
+	ASSERT_NE(NULL, self->buf);
+	fill_pattern(self->buf, SEED, 0, PAGES * PAGE);
+	ASSERT_EQ(0, pager_conn_open(&self->conn));
+	ASSERT_EQ(0, pager_create(self->conn, PAGES * PAGE, &later_ops, NULL,
+				  &self->l, &self->pager));
+	ASSERT_EQ(0, server_start(&self->s, self->conn, variant->nthreads));
+	self->map = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 pager_fd(self->pager), 0);
+	ASSERT_NE(MAP_FAILED, self->map);
+}
+
+FIXTURE_TEARDOWN(later)
+{
+	/* Exiting the test's process releases everything. */
+}
+
+/* Take the next handle, which must be a @kind for page @page alone. */
+#define TAKE(kind_, page_) ({							\
+	struct later_req r_ = later_take(&self->l);				\
+	ASSERT_EQ(kind_, r_.kind);						\
+	ASSERT_EQ((uint64_t)(page_) * PAGE, r_.offset);				\
+	ASSERT_EQ(PAGE, r_.len);						\
+	r_; })
+
+/* Read faults answered later, from this thread: data, zeros and an error. */
+TEST_F(later, a_deferred_read_is_supplied_zeroed_or_failed)
+{
+	struct later_req r;
+	struct access a;
+
+	ASSERT_EQ(0, access_start(&a, self->map + 3 * PAGE, false));
+	r = TAKE('r', 3);
+	/* The fault waits for the answer, however long the pager takes. */
+	usleep(100 * 1000);
+	EXPECT_EQ(-1, a.sigbus);
+	EXPECT_EQ(0, pager_answer(r.req, 0, self->buf + 3 * PAGE, 0));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(0, a.sigbus);
+	EXPECT_TRUE(check_pattern(self->map + 3 * PAGE, SEED, 3 * PAGE, PAGE));
+
+	ASSERT_EQ(0, access_start(&a, self->map + 5 * PAGE, false));
+	r = TAKE('r', 5);
+	EXPECT_EQ(0, pager_answer(r.req, PAGER_UNAVAILABLE, NULL, 0));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(0, a.sigbus);
+	EXPECT_TRUE(all_zero(self->map + 5 * PAGE, PAGE));
+
+	ASSERT_EQ(0, access_start(&a, self->map + 7 * PAGE, false));
+	r = TAKE('r', 7);
+	/* Not an answer to a read: refused, and the handle still stands. */
+	EXPECT_EQ(-EINVAL, pager_answer(r.req, 0, NULL, 0));
+	EXPECT_EQ(-EINVAL, pager_answer(r.req, PAGER_LATER, NULL, 0));
+	EXPECT_EQ(0, pager_answer(r.req, -EIO, NULL, 0));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(1, a.sigbus);
+	EXPECT_EQ(-EINVAL, pager_answer(NULL, 0, NULL, 0));
+	EXPECT_EQ(NULL, pager_defer());		/* outside a callback */
+}
+
+/*
+ * Eight faults at once, each deferred: the serving threads take the next
+ * request while the earlier ones wait, and answers in reverse order reach
+ * the right faults.
+ */
+TEST_F(later, many_deferred_reads_are_answered_out_of_order)
+{
+	struct later_req r[8];
+	struct access a[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, access_start(&a[i], self->map + (10 + 3 * i) * PAGE, false));
+	ASSERT_EQ(8, later_wait(&self->l, 8));
+	for (i = 0; i < 8; i++) {
+		r[i] = later_take(&self->l);
+		ASSERT_EQ('r', r[i].kind);
+	}
+	for (i = 7; i >= 0; i--)
+		EXPECT_EQ(0, pager_answer(r[i].req, 0, self->buf + r[i].offset, 0));
+	for (i = 0; i < 8; i++) {
+		pthread_join(a[i].thread, NULL);
+		EXPECT_EQ(0, a[i].sigbus);
+		EXPECT_TRUE(check_pattern(self->map + (10 + 3 * i) * PAGE, SEED,
+					  (10 + 3 * i) * PAGE, PAGE));
+	}
+}
+
+/*
+ * A request deferred from a data channel gives its tag back at once: one
+ * serving thread's channel (4 tags) takes 8 requests deferred one after
+ * the other, which it could not if each kept its tag until answered.
+ */
+TEST_F(later, a_deferred_channel_request_frees_its_tag)
+{
+	struct later_req r[8];
+	struct object_info oi = { 0 };
+	struct access a[8];
+	int i;
+
+	if (!forced_channel() || variant->nthreads != 1)
+		SKIP(return, "one serving thread with its data channel only");
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, access_start(&a[i], self->map + (50 + i) * PAGE, false));
+		r[i] = TAKE('r', 50 + i);
+	}
+	ASSERT_EQ(0, object_info(self->pager, &oi));
+	EXPECT_EQ(8, oi.channel_requests);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(0, pager_answer(r[i].req, 0, self->buf + r[i].offset, 0));
+		pthread_join(a[i].thread, NULL);
+		EXPECT_EQ(0, a[i].sigbus);
+		EXPECT_TRUE(check_pattern(self->map + (50 + i) * PAGE, SEED,
+					  (50 + i) * PAGE, PAGE));
+	}
+}
+
+TEST_F(later, a_deferred_unlock_is_granted_or_denied)
+{
+	struct later_req r;
+	struct access a;
+	int page;
+
+	if (!kernel_has_vma_locks())
+		SKIP(return, "no per-VMA locks (before 6.4): the write's wait for the unlock holds mmap_lock, which this process's manager may need");
+	for (page = 20; page <= 21; page++) {
+		ASSERT_EQ(0, access_start(&a, self->map + page * PAGE, false));
+		r = TAKE('r', page);
+		EXPECT_EQ(0, pager_answer(r.req, 0, self->buf + page * PAGE, PAGER_READONLY));
+		pthread_join(a.thread, NULL);
+		ASSERT_EQ(0, a.sigbus);
+	}
+
+	ASSERT_EQ(0, access_start(&a, self->map + 20 * PAGE, true));
+	r = TAKE('u', 20);
+	EXPECT_EQ(-EINVAL, pager_answer(r.req, PAGER_UNAVAILABLE, NULL, 0));
+	EXPECT_EQ(0, pager_answer(r.req, 0, NULL, 0));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(0, a.sigbus);
+	EXPECT_EQ((char)(self->buf[20 * PAGE] + 1), self->map[20 * PAGE]);
+
+	ASSERT_EQ(0, access_start(&a, self->map + 21 * PAGE, true));
+	r = TAKE('u', 21);
+	EXPECT_EQ(0, pager_answer(r.req, -EACCES, NULL, 0));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(1, a.sigbus);
+	EXPECT_EQ(self->buf[21 * PAGE], self->map[21 * PAGE]);
+}
+
+/*
+ * A deferred store: msync() waits for its answer, succeeds once it is
+ * stored with the written data, and reports a failure; pager_sync() waits
+ * for a deferred store too.
+ */
+TEST_F(later, msync_and_sync_wait_for_a_deferred_store)
+{
+	struct later_req r;
+	struct access a;
+	struct syncer s;
+
+	ASSERT_EQ(0, access_start(&a, self->map + 30 * PAGE, true));
+	r = TAKE('r', 30);
+	EXPECT_EQ(0, pager_answer(r.req, 0, self->buf + 30 * PAGE, 0));
+	pthread_join(a.thread, NULL);
+	ASSERT_EQ(0, a.sigbus);
+
+	ASSERT_EQ(0, syncer_start(&s, self->map + 30 * PAGE));
+	r = TAKE('w', 30);
+	EXPECT_EQ((char)(self->buf[30 * PAGE] + 1), r.data[0]);
+	EXPECT_TRUE(check_pattern(r.data + 8, SEED, 30 * PAGE + 8, PAGE - 8));
+	EXPECT_FALSE(efd_within(s.done, 200));
+	EXPECT_EQ(0, pager_answer(r.req, 0, NULL, 0));
+	pthread_join(s.thread, NULL);
+	EXPECT_EQ(0, s.err);
+	close(s.done);
+	free(r.data);
+
+	self->map[30 * PAGE + 1] = 0x42;
+	ASSERT_EQ(0, syncer_start(&s, self->map + 30 * PAGE));
+	r = TAKE('w', 30);
+	EXPECT_EQ(0x42, r.data[1]);
+	EXPECT_EQ(0, pager_answer(r.req, -EIO, NULL, 0));
+	free(r.data);
+	/*
+	 * fsync returns the dirty pages and then writes back what is still
+	 * dirty: a refused page goes twice.  Refuse it as long as it comes.
+	 */
+	while (!efd_within(s.done, 50)) {
+		r = later_try(&self->l);
+		if (r.kind) {
+			EXPECT_EQ('w', r.kind);
+			EXPECT_EQ(0, pager_answer(r.req, -EIO, NULL, 0));
+			free(r.data);
+		}
+	}
+	pthread_join(s.thread, NULL);
+	EXPECT_EQ(EIO, s.err);
+	close(s.done);
+
+	/* Still dirty: pager_sync() returns it again, and waits for its answer. */
+	ASSERT_EQ(0, sync_start(&s, self->pager));
+	r = TAKE('w', 30);
+	EXPECT_EQ(0x42, r.data[1]);
+	EXPECT_FALSE(efd_within(s.done, 200));
+	EXPECT_EQ(0, pager_answer(r.req, 0, NULL, 0));
+	pthread_join(s.thread, NULL);
+	EXPECT_EQ(0, s.err);
+	close(s.done);
+	free(r.data);
+}
+
+/*
+ * An answer the kernel no longer waits for: the request timed out (its
+ * fault got SIGBUS), or its object was destroyed meanwhile.
+ */
+TEST_F(later, an_answer_after_the_timeout_or_destroy_is_stale)
+{
+	long saved = param_get("request_timeout_ms");
+	struct later_req r;
+	struct access a;
+
+	ASSERT_LT(0, saved);
+	ASSERT_EQ(0, param_set("request_timeout_ms", 500));
+	ASSERT_EQ(0, access_start(&a, self->map + 40 * PAGE, false));
+	r = later_take(&self->l);
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(0, param_set("request_timeout_ms", saved));
+	ASSERT_EQ('r', r.kind);
+	EXPECT_EQ(1, a.sigbus);
+	EXPECT_EQ(-ESTALE, pager_answer(r.req, 0, self->buf + 40 * PAGE, 0));
+	EXPECT_NE(NULL, strstr(pager_conn_error(), "not pending")) TH_LOG("%s", pager_conn_error());
+
+	ASSERT_EQ(0, access_start(&a, self->map + 41 * PAGE, false));
+	r = TAKE('r', 41);
+	ASSERT_EQ(0, pager_destroy(self->pager));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(1, a.sigbus);
+	EXPECT_EQ(-ESTALE, pager_answer(r.req, 0, self->buf + 41 * PAGE, 0));
+	pthread_join(self->s.thread, NULL);
+	EXPECT_EQ(0, self->s.ret);
+}
+
 TEST_HARNESS_MAIN

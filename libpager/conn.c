@@ -496,6 +496,60 @@ static struct pager_event *next_event(struct pager_conn *conn)
 	return unlink_event(conn, pp ? pp : &conn->queue);
 }
 
+struct nlmsghdr *pager__take_event(struct pager_conn *conn, int ms)
+{
+	struct pollfd pfd = { .fd = nl_socket_get_fd(conn->sk), .events = POLLIN };
+	struct pager_event *ev;
+	struct nlmsghdr *nlh;
+	int err, answer;
+
+	for (;;) {
+		pthread_mutex_lock(&conn->lock);
+		ev = conn->queue ? unlink_event(conn, &conn->queue) : NULL;
+		err = ev ? 0 : recv_one(conn, MSG_DONTWAIT, 0, NULL, NULL, &answer);
+		pthread_mutex_unlock(&conn->lock);
+		if (ev)
+			break;
+		if (err == -EAGAIN) {
+			err = poll(&pfd, 1, ms);
+			if (!err)
+				err = -ETIMEDOUT;
+			else if (err < 0 && errno != EINTR)
+				err = -errno;
+		}
+		if (err < 0 && err != -EAGAIN && err != -EINTR) {
+			errno = -err;
+			return NULL;
+		}
+	}
+	/* Exactly its length: a copy into any fixed buffer could overflow. */
+	nlh = malloc(ev->nlh->nlmsg_len);
+	if (nlh)
+		memcpy(nlh, ev->nlh, ev->nlh->nlmsg_len);
+	pager__free_event(conn, ev);
+	if (!nlh)
+		errno = ENOMEM;
+	return nlh;
+}
+
+int pager__inject(struct pager_conn *conn, const struct nlmsghdr *nlh)
+{
+	struct pager_event *ev = calloc(1, sizeof(*ev) + nlh->nlmsg_len);
+	uint64_t one = 1;
+
+	if (!ev)
+		return -ENOMEM;
+	ev->nlh = (struct nlmsghdr *)(ev + 1);
+	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	pthread_mutex_lock(&conn->lock);
+	*conn->queue_tail = ev;
+	conn->queue_tail = &ev->next;
+	pthread_mutex_unlock(&conn->lock);
+	/* A thread serving @conn may be waiting in poll(). */
+	(void)!write(conn->wake_fd, &one, sizeof(one));
+	return 0;
+}
+
 /*
  * Pass the kernel's events to @fn, which owns them then: the queued ones,
  * then what the socket holds.  With @block, wait (without holding the

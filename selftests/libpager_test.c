@@ -1061,8 +1061,6 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 {
 	bool data = cmd == EXTPAGER_CMD_DATA_RETURN;
 	struct nl_msg *msg = pager__msg(conn, cmd, data ? NLA_HDRLEN + pages * PAGE : 0);
-	struct pager_event *ev;
-	struct nlmsghdr *nlh;
 	struct nlattr *attr;
 
 	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id);
@@ -1075,15 +1073,8 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 		attr = nla_reserve(msg, EXTPAGER_A_OBJECT_DATA, pages * PAGE);
 		fill_pattern(nla_data(attr), seed, page * PAGE, pages * PAGE);
 	}
-	nlh = nlmsg_hdr(msg);
-	ev = calloc(1, sizeof(*ev) + nlh->nlmsg_len);
-	ev->nlh = (struct nlmsghdr *)(ev + 1);
-	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	pager__inject(conn, nlmsg_hdr(msg));
 	nlmsg_free(msg);
-	pthread_mutex_lock(&conn->lock);
-	*conn->queue_tail = ev;
-	conn->queue_tail = &ev->next;
-	pthread_mutex_unlock(&conn->lock);
 }
 
 /*

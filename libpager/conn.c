@@ -74,10 +74,16 @@ static int resolve_family(struct pager_conn *conn)
 	} else {
 		conn->family_id = genl_family_get_id(family);
 		conn->family_version = genl_family_get_version(family);
-		err = conn->family_version == EXTPAGER_FAMILY_VERSION ? 0 : -EPROTONOSUPPORT;
+		/*
+		 * The family evolves by adding commands and attributes,
+		 * which libpager does not send unless it knows them: any
+		 * version from the first on speaks what libpager needs.
+		 * Version 0 (or none reported) is no extpager family.
+		 */
+		err = conn->family_version >= EXTPAGER_FAMILY_VERSION ? 0 : -EPROTONOSUPPORT;
 		if (err)
 			snprintf(pager_errmsg, sizeof(pager_errmsg),
-				 "the kernel's %s family is version %u, libpager speaks %u",
+				 "the kernel's %s family reports version %u; libpager needs version %u or later",
 				 EXTPAGER_FAMILY_NAME, conn->family_version,
 				 EXTPAGER_FAMILY_VERSION);
 		genl_family_put(family);
@@ -341,6 +347,29 @@ static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
 	return answered;
 }
 
+/* pager__call() under conn->lock, which a caller holds to order its sends. */
+int pager__call_locked(struct pager_conn *conn, struct nl_msg *msg,
+		       pager_reply_fn reply, void *arg)
+{
+	int err, answer = 0;
+	uint32_t seq;
+
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	err = nl_send_auto(conn->sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (err < 0)
+		return nle_to_errno(err);
+	do
+		err = recv_one(conn, 0, seq, reply, arg, &answer);
+	while (err == 0 || err == -EINTR);
+	if (err > 0)
+		err = answer;
+	if (!err)
+		pager_errmsg[0] = '\0';
+	return err;
+}
+
 /*
  * Send @msg (consumed) and wait for its acknowledgement, passing a reply
  * to @reply.  Returns 0 or the kernel's -errno.
@@ -348,28 +377,21 @@ static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
 int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 		pager_reply_fn reply, void *arg)
 {
-	int err, answer = 0;
-	uint32_t seq;
+	int err;
 
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	pthread_mutex_lock(&conn->lock);
-	err = nl_send_auto(conn->sk, msg);
-	seq = nlmsg_hdr(msg)->nlmsg_seq;
-	nlmsg_free(msg);
-	if (err < 0) {
-		err = nle_to_errno(err);
-		goto out;
-	}
-	do
-		err = recv_one(conn, 0, seq, reply, arg, &answer);
-	while (err == 0 || err == -EINTR);
-	if (err > 0)
-		err = answer;
-out:
+	err = pager__call_locked(conn, msg, reply, arg);
 	pthread_mutex_unlock(&conn->lock);
-	if (!err)
-		pager_errmsg[0] = '\0';
 	return err;
+}
+
+/* pager__send() under conn->lock. */
+int pager__send_locked(struct pager_conn *conn, struct nl_msg *msg)
+{
+	int err = nl_send_auto(conn->sk, msg);
+
+	nlmsg_free(msg);
+	return err < 0 ? nle_to_errno(err) : 0;
 }
 
 /*
@@ -382,10 +404,9 @@ int pager__send(struct pager_conn *conn, struct nl_msg *msg)
 	int err;
 
 	pthread_mutex_lock(&conn->lock);
-	err = nl_send_auto(conn->sk, msg);
+	err = pager__send_locked(conn, msg);
 	pthread_mutex_unlock(&conn->lock);
-	nlmsg_free(msg);
-	return err < 0 ? nle_to_errno(err) : 0;
+	return err;
 }
 
 /*

@@ -51,7 +51,8 @@ struct pager_conn {
 	struct pager_lock_wait *lock_waits;
 	uint32_t next_cookie;
 	/* As the default pager (pager_register_default()), under lock. */
-	const struct pager_ops *default_ops;
+	bool is_default;
+	struct pager_ops default_ops;
 	struct pager_attr default_attr;
 	pager_assign_fn assign;
 	void *assign_arg;
@@ -68,8 +69,9 @@ struct pager_lock_wait {
 struct pager {
 	struct pager *next;
 	struct pager_conn *conn;
-	const struct pager_ops *ops;
-	struct pager_attr attr;
+	/* Copies, of the library's size: the caller's may be smaller. */
+	struct pager_ops ops;
+	struct pager_attr attr;		/* what READY sent last, under conn->lock */
 	void *priv;
 	uint32_t id;
 	int fd;
@@ -95,6 +97,9 @@ void pager__channel_close(struct pager_channel *ch);
 int pager__channel_run(struct pager_conn *conn, struct pager_channel *ch);
 
 /* conn.c, besides testing.h's */
+int pager__call_locked(struct pager_conn *conn, struct nl_msg *msg,
+		       pager_reply_fn reply, void *arg);
+int pager__send_locked(struct pager_conn *conn, struct nl_msg *msg);
 typedef void (*pager_event_fn)(struct pager_event *ev, void *arg);
 int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg);
 void pager__receiving(struct pager_conn *conn, int delta);

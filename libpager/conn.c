@@ -74,10 +74,16 @@ static int resolve_family(struct pager_conn *conn)
 	} else {
 		conn->family_id = genl_family_get_id(family);
 		conn->family_version = genl_family_get_version(family);
-		err = conn->family_version == EXTPAGER_FAMILY_VERSION ? 0 : -EPROTONOSUPPORT;
+		/*
+		 * The family evolves by adding commands and attributes,
+		 * which libpager does not send unless it knows them: any
+		 * version from the first on speaks what libpager needs.
+		 * Version 0 (or none reported) is no extpager family.
+		 */
+		err = conn->family_version >= EXTPAGER_FAMILY_VERSION ? 0 : -EPROTONOSUPPORT;
 		if (err)
 			snprintf(pager_errmsg, sizeof(pager_errmsg),
-				 "the kernel's %s family is version %u, libpager speaks %u",
+				 "the kernel's %s family reports version %u; libpager needs version %u or later",
 				 EXTPAGER_FAMILY_NAME, conn->family_version,
 				 EXTPAGER_FAMILY_VERSION);
 		genl_family_put(family);
@@ -341,6 +347,29 @@ static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
 	return answered;
 }
 
+/* pager__call() under conn->lock, which a caller holds to order its sends. */
+int pager__call_locked(struct pager_conn *conn, struct nl_msg *msg,
+		       pager_reply_fn reply, void *arg)
+{
+	int err, answer = 0;
+	uint32_t seq;
+
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	err = nl_send_auto(conn->sk, msg);
+	seq = nlmsg_hdr(msg)->nlmsg_seq;
+	nlmsg_free(msg);
+	if (err < 0)
+		return nle_to_errno(err);
+	do
+		err = recv_one(conn, 0, seq, reply, arg, &answer);
+	while (err == 0 || err == -EINTR);
+	if (err > 0)
+		err = answer;
+	if (!err)
+		pager_errmsg[0] = '\0';
+	return err;
+}
+
 /*
  * Send @msg (consumed) and wait for its acknowledgement, passing a reply
  * to @reply.  Returns 0 or the kernel's -errno.
@@ -348,28 +377,21 @@ static int recv_one(struct pager_conn *conn, int flags, uint32_t seq,
 int pager__call(struct pager_conn *conn, struct nl_msg *msg,
 		pager_reply_fn reply, void *arg)
 {
-	int err, answer = 0;
-	uint32_t seq;
+	int err;
 
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	pthread_mutex_lock(&conn->lock);
-	err = nl_send_auto(conn->sk, msg);
-	seq = nlmsg_hdr(msg)->nlmsg_seq;
-	nlmsg_free(msg);
-	if (err < 0) {
-		err = nle_to_errno(err);
-		goto out;
-	}
-	do
-		err = recv_one(conn, 0, seq, reply, arg, &answer);
-	while (err == 0 || err == -EINTR);
-	if (err > 0)
-		err = answer;
-out:
+	err = pager__call_locked(conn, msg, reply, arg);
 	pthread_mutex_unlock(&conn->lock);
-	if (!err)
-		pager_errmsg[0] = '\0';
 	return err;
+}
+
+/* pager__send() under conn->lock. */
+int pager__send_locked(struct pager_conn *conn, struct nl_msg *msg)
+{
+	int err = nl_send_auto(conn->sk, msg);
+
+	nlmsg_free(msg);
+	return err < 0 ? nle_to_errno(err) : 0;
 }
 
 /*
@@ -382,10 +404,9 @@ int pager__send(struct pager_conn *conn, struct nl_msg *msg)
 	int err;
 
 	pthread_mutex_lock(&conn->lock);
-	err = nl_send_auto(conn->sk, msg);
+	err = pager__send_locked(conn, msg);
 	pthread_mutex_unlock(&conn->lock);
-	nlmsg_free(msg);
-	return err < 0 ? nle_to_errno(err) : 0;
+	return err;
 }
 
 /*
@@ -494,6 +515,60 @@ static struct pager_event *next_event(struct pager_conn *conn)
 			break;
 	pp = urgent_event(conn);
 	return unlink_event(conn, pp ? pp : &conn->queue);
+}
+
+struct nlmsghdr *pager__take_event(struct pager_conn *conn, int ms)
+{
+	struct pollfd pfd = { .fd = nl_socket_get_fd(conn->sk), .events = POLLIN };
+	struct pager_event *ev;
+	struct nlmsghdr *nlh;
+	int err, answer;
+
+	for (;;) {
+		pthread_mutex_lock(&conn->lock);
+		ev = conn->queue ? unlink_event(conn, &conn->queue) : NULL;
+		err = ev ? 0 : recv_one(conn, MSG_DONTWAIT, 0, NULL, NULL, &answer);
+		pthread_mutex_unlock(&conn->lock);
+		if (ev)
+			break;
+		if (err == -EAGAIN) {
+			err = poll(&pfd, 1, ms);
+			if (!err)
+				err = -ETIMEDOUT;
+			else if (err < 0 && errno != EINTR)
+				err = -errno;
+		}
+		if (err < 0 && err != -EAGAIN && err != -EINTR) {
+			errno = -err;
+			return NULL;
+		}
+	}
+	/* Exactly its length: a copy into any fixed buffer could overflow. */
+	nlh = malloc(ev->nlh->nlmsg_len);
+	if (nlh)
+		memcpy(nlh, ev->nlh, ev->nlh->nlmsg_len);
+	pager__free_event(conn, ev);
+	if (!nlh)
+		errno = ENOMEM;
+	return nlh;
+}
+
+int pager__inject(struct pager_conn *conn, const struct nlmsghdr *nlh)
+{
+	struct pager_event *ev = calloc(1, sizeof(*ev) + nlh->nlmsg_len);
+	uint64_t one = 1;
+
+	if (!ev)
+		return -ENOMEM;
+	ev->nlh = (struct nlmsghdr *)(ev + 1);
+	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	pthread_mutex_lock(&conn->lock);
+	*conn->queue_tail = ev;
+	conn->queue_tail = &ev->next;
+	pthread_mutex_unlock(&conn->lock);
+	/* A thread serving @conn may be waiting in poll(). */
+	(void)!write(conn->wake_fd, &one, sizeof(one));
+	return 0;
 }
 
 /*

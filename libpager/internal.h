@@ -13,6 +13,7 @@
 #include <linux/extpager_channel.h>
 
 #include "libpager.h"
+#include "testing.h"
 
 #define PAGER_API __attribute__((visibility("default")))
 
@@ -50,7 +51,8 @@ struct pager_conn {
 	struct pager_lock_wait *lock_waits;
 	uint32_t next_cookie;
 	/* As the default pager (pager_register_default()), under lock. */
-	const struct pager_ops *default_ops;
+	bool is_default;
+	struct pager_ops default_ops;
 	struct pager_attr default_attr;
 	pager_assign_fn assign;
 	void *assign_arg;
@@ -67,8 +69,9 @@ struct pager_lock_wait {
 struct pager {
 	struct pager *next;
 	struct pager_conn *conn;
-	const struct pager_ops *ops;
-	struct pager_attr attr;
+	/* Copies, of the library's size: the caller's may be smaller. */
+	struct pager_ops ops;
+	struct pager_attr attr;		/* what READY sent last, under conn->lock */
 	void *priv;
 	uint32_t id;
 	int fd;
@@ -107,26 +110,21 @@ int pager__channel_open(struct pager_conn *conn, int poll_fd, int wake_fd,
 void pager__channel_close(struct pager_channel *ch);
 int pager__channel_run(struct pager_conn *conn, struct pager_channel *ch);
 
-/* conn.c */
-struct nl_msg *pager__msg(struct pager_conn *conn, uint8_t cmd, size_t payload);
-typedef void (*pager_reply_fn)(struct nlattr **tb, void *arg);
-int pager__call(struct pager_conn *conn, struct nl_msg *msg,
-		pager_reply_fn reply, void *arg);
+/* conn.c, besides testing.h's */
+int pager__call_locked(struct pager_conn *conn, struct nl_msg *msg,
+		       pager_reply_fn reply, void *arg);
+int pager__send_locked(struct pager_conn *conn, struct nl_msg *msg);
 typedef void (*pager_event_fn)(struct pager_event *ev, void *arg);
 int pager__recv(struct pager_conn *conn, int block, pager_event_fn fn, void *arg);
 void pager__receiving(struct pager_conn *conn, int delta);
-int pager__send(struct pager_conn *conn, struct nl_msg *msg);
 void pager__free_event(struct pager_conn *conn, struct pager_event *ev);
 void pager__classify(struct pager_event *ev);
 bool pager__may_overtake(const struct pager_event *head,
 			 const struct pager_event *ev);
-uint64_t pager__uint(const struct nlattr *attr);
-void pager__parse(struct nlmsghdr *nlh, struct nlattr **tb);
 
-/* pager.c */
+/* pager.c, besides testing.h's */
 void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf);
 void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb);
-int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats);
 int pager__channel_request(struct pager_conn *conn,
 			   const struct extpager_channel_desc *d, void *buf,
 			   unsigned int *flags);

@@ -14,6 +14,24 @@
  * that thread, or concurrently in pager_serve()'s workers: see there.  A
  * callback may call any function but pager_serve(), pager_dispatch() and
  * pager_conn_close(), its own pager's pager_destroy() included.
+ *
+ * Growing structs: struct pager_ops, pager_attr and pager_stats gain
+ * fields at their end in later releases, never change or lose one.  The
+ * functions that take one are called through a macro of the familiar name
+ * (pager_create(), pager_stats(), ...) that passes the struct's size as
+ * this header has it to a *_sized() function, which the library exports:
+ * so a program built against an older header keeps working with a newer
+ * library, and the other way round, as the kernel's extensible structs
+ * do (clone3(), openat2(): copy_struct_from_user()).  The library reads a
+ * shorter struct as if zero-extended: a field it lacks is absent (a NULL
+ * callback, a default attribute).  A longer one is taken if every byte
+ * the library does not know is zero, and refused with -E2BIG otherwise:
+ * the program asks for a callback or attribute this library cannot honour.
+ * One shorter than 1.0.0's layout is refused with -EINVAL.  pager_stats()
+ * fills as much of the caller's struct as it has room for and zeroes what
+ * it has no counter for: a zero field may mean "not reported".  So
+ * initialise the structs you pass whole (= { ... } or memset), and take
+ * no function's address but a _sized one's.
  */
 #ifndef LIBPAGER_H
 #define LIBPAGER_H
@@ -122,12 +140,17 @@ struct pager_stats {
 	uint64_t default_faults;	/* pages faulted in from it */
 	uint64_t default_failures;	/* pages it could not take: still dirty */
 	uint64_t redelivered;	/* pages it gave back to be returned */
+	/* Added after 1.0.0's first layout: 0 from a library without them. */
+	uint64_t channel_requests;	/* requests handed out over a data channel */
+	uint32_t cluster;	/* pages asked for around a fault, as READY set it */
+	uint32_t manager_pid;	/* the manager's process, 0 once it is gone */
 };
 
 /*
  * Open a connection.  -ENOENT: the module is not loaded;
- * -EPROTONOSUPPORT: it speaks another protocol version.  Either way
- * pager_conn_error() says so in words.  Thread-safe.
+ * -EPROTONOSUPPORT: its family reports version 0 or none (any version from
+ * EXTPAGER_FAMILY_VERSION on is taken: the protocol grows by adding).
+ * Either way pager_conn_error() says so in words.  Thread-safe.
  */
 int pager_conn_open(struct pager_conn **connp);
 
@@ -171,14 +194,20 @@ void pager_conn_set_orphan_lifetime(struct pager_conn *conn, unsigned int ms);
 
 /*
  * Create an object of @size bytes (a positive multiple of the page size)
- * served by @ops, which must stay valid, with a read callback (-EINVAL
- * otherwise).  Its file descriptor (pager_fd()) belongs to the caller, who
- * closes it when done handing it out.  @attr may be NULL.  Thread-safe,
- * also while the connection is served.
+ * served by @ops, with a read callback (-EINVAL otherwise); libpager
+ * keeps a copy of @ops and of @attr, which may be NULL.  Its file
+ * descriptor (pager_fd()) belongs to the caller, who closes it when done
+ * handing it out.  @ops_size and @attr_size are the sizes of the caller's
+ * structs (see "Growing structs" above): pager_create() passes this
+ * header's.  Thread-safe, also while the connection is served.
  */
-int pager_create(struct pager_conn *conn, uint64_t size,
-		 const struct pager_ops *ops, const struct pager_attr *attr,
-		 void *priv, struct pager **pagerp);
+int pager_create_sized(struct pager_conn *conn, uint64_t size,
+		       const struct pager_ops *ops, size_t ops_size,
+		       const struct pager_attr *attr, size_t attr_size,
+		       void *priv, struct pager **pagerp);
+#define pager_create(conn, size, ops, attr, priv, pagerp)			\
+	pager_create_sized(conn, size, ops, sizeof(struct pager_ops),		\
+			   attr, sizeof(struct pager_attr), priv, pagerp)
 
 /* What pager_create() set up.  Thread-safe. */
 int pager_fd(const struct pager *pager);
@@ -192,8 +221,13 @@ void *pager_priv(const struct pager *pager);
  * pager held included.  -EPERM: another user's object, or no privilege;
  * -EBUSY: the object has a manager.  Thread-safe.
  */
-int pager_adopt(struct pager_conn *conn, uint32_t id, const struct pager_ops *ops,
-		const struct pager_attr *attr, void *priv, struct pager **pagerp);
+int pager_adopt_sized(struct pager_conn *conn, uint32_t id,
+		      const struct pager_ops *ops, size_t ops_size,
+		      const struct pager_attr *attr, size_t attr_size,
+		      void *priv, struct pager **pagerp);
+#define pager_adopt(conn, id, ops, attr, priv, pagerp)				\
+	pager_adopt_sized(conn, id, ops, sizeof(struct pager_ops),		\
+			  attr, sizeof(struct pager_attr), priv, pagerp)
 
 /*
  * Called when the kernel gives the default pager an anonymous object of
@@ -214,9 +248,13 @@ typedef int (*pager_assign_fn)(struct pager *pager, uint64_t size,
  * CAP_SYS_ADMIN (-EPERM); -EBUSY: another connection is the default pager.
  * Thread-safe; once per connection.
  */
-int pager_register_default(struct pager_conn *conn, const struct pager_ops *ops,
-			   const struct pager_attr *attr, pager_assign_fn assign,
-			   void *arg);
+int pager_register_default_sized(struct pager_conn *conn,
+				 const struct pager_ops *ops, size_t ops_size,
+				 const struct pager_attr *attr, size_t attr_size,
+				 pager_assign_fn assign, void *arg);
+#define pager_register_default(conn, ops, attr, assign, arg)			\
+	pager_register_default_sized(conn, ops, sizeof(struct pager_ops),	\
+				     attr, sizeof(struct pager_attr), assign, arg)
 
 /*
  * Create an anonymous object of @size bytes (a positive multiple of the
@@ -228,8 +266,16 @@ int pager_register_default(struct pager_conn *conn, const struct pager_ops *ops,
  */
 int pager_create_anonymous(struct pager_conn *conn, uint64_t size, uint32_t *idp);
 
-/* Send new attributes (READY again).  Thread-safe. */
-int pager_set_attr(struct pager *pager, const struct pager_attr *attr);
+/*
+ * Send new attributes (READY again; NULL: the defaults), kept for the
+ * object's INIT if it is still to come.  Thread-safe, also against the
+ * thread serving the connection: the kernel ends up with the attributes
+ * of the last call that succeeded.
+ */
+int pager_set_attr_sized(struct pager *pager, const struct pager_attr *attr,
+			 size_t attr_size);
+#define pager_set_attr(pager, attr)						\
+	pager_set_attr_sized(pager, attr, sizeof(struct pager_attr))
 
 /*
  * Destroy the object (later faults get SIGBUS) and free @pager; an object
@@ -248,8 +294,14 @@ int pager_destroy(struct pager *pager);
 int pager_offer(struct pager *pager, uint64_t offset, size_t len,
 		const void *data, unsigned int flags);
 
-/* The kernel's counters for the object.  Thread-safe. */
-int pager_stats(struct pager *pager, struct pager_stats *stats);
+/*
+ * The kernel's counters for the object, into the @size bytes of @stats
+ * (see "Growing structs" above; pager_stats() passes this header's).
+ * Thread-safe.
+ */
+int pager_stats_sized(struct pager *pager, struct pager_stats *stats, size_t size);
+#define pager_stats(pager, stats)						\
+	pager_stats_sized(pager, stats, sizeof(struct pager_stats))
 
 /* What pager_lock_request() returns from its range. */
 enum pager_return {

@@ -136,23 +136,81 @@ static void create_reply(struct nlattr **tb, void *arg)
 		r->fd = nla_get_u32(tb[EXTPAGER_A_OBJECT_FD]);
 }
 
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+/*
+ * The structs as 1.0.0 laid them out: the least a caller may pass.  Fields
+ * added since are zero (absent) when a caller's struct ends before them.
+ */
+#define PAGER_OPS_SIZE_1_0	offsetofend(struct pager_ops, extent)
+#define PAGER_ATTR_SIZE_1_0	offsetofend(struct pager_attr, resident_limit)
+#define PAGER_STATS_SIZE_1_0	offsetofend(struct pager_stats, redelivered)
+
+/*
+ * Copy the caller's struct @src of @usize bytes into @dst, the library's
+ * of @ksize, as the kernel's copy_struct_from_user() does: a shorter one
+ * is zero-extended (what it lacks is absent), a longer one is taken if
+ * what the library does not know of it is zero, and refused with -E2BIG
+ * otherwise: it asks for something this library cannot do.  One shorter
+ * than 1.0.0's, @min, is no such struct (-EINVAL).
+ */
+static int copy_struct_in(void *dst, size_t ksize, const void *src, size_t usize,
+			  size_t min)
+{
+	size_t i;
+
+	if (usize < min)
+		return -EINVAL;
+	for (i = ksize; i < usize; i++)
+		if (((const unsigned char *)src)[i])
+			return -E2BIG;
+	memset(dst, 0, ksize);
+	memcpy(dst, src, usize < ksize ? usize : ksize);
+	return 0;
+}
+
+/* The caller's callbacks, of @size bytes, checked into @ops. */
+static int get_ops(struct pager_ops *ops, const struct pager_ops *uops, size_t size)
+{
+	int err;
+
+	if (!uops)
+		return -EINVAL;
+	err = copy_struct_in(ops, sizeof(*ops), uops, size, PAGER_OPS_SIZE_1_0);
+	if (!err && !ops->read)
+		err = -EINVAL;
+	return err;
+}
+
+/* The caller's attributes, of @size bytes or NULL (the defaults), into @attr. */
+static int get_attr(struct pager_attr *attr, const struct pager_attr *uattr,
+		    size_t size)
+{
+	int err = 0;
+
+	if (uattr)
+		err = copy_struct_in(attr, sizeof(*attr), uattr, size, PAGER_ATTR_SIZE_1_0);
+	else
+		memset(attr, 0, sizeof(*attr));
+	if (!err && attr->cluster > EXTPAGER_MAX_RUN)
+		err = -EINVAL;
+	return err;
+}
+
 /* A pager for @ops, not yet listed in @conn: its id and fd are to come. */
 static struct pager *new_pager(struct pager_conn *conn, const struct pager_ops *ops,
 			       const struct pager_attr *attr, void *priv, int *err)
 {
 	struct pager *pager;
 
-	*err = -EINVAL;
-	if (!ops || !ops->read || (attr && attr->cluster > EXTPAGER_MAX_RUN))
-		return NULL;
 	*err = -ENOMEM;
 	pager = calloc(1, sizeof(*pager));
 	if (!pager)
 		return NULL;
 	pager->conn = conn;
-	pager->ops = ops;
-	if (attr)
-		pager->attr = *attr;
+	pager->ops = *ops;
+	pager->attr = *attr;
 	pager->priv = priv;
 	pager->fd = -1;
 	pager->refs = 1;
@@ -171,22 +229,28 @@ static void list_pager(struct pager *pager)
 	pthread_mutex_unlock(&conn->lock);
 }
 
-PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
-			   const struct pager_ops *ops, const struct pager_attr *attr,
-			   void *priv, struct pager **pagerp)
+PAGER_API int pager_create_sized(struct pager_conn *conn, uint64_t size,
+				 const struct pager_ops *ops, size_t ops_size,
+				 const struct pager_attr *attr, size_t attr_size,
+				 void *priv, struct pager **pagerp)
 {
 	struct create_reply r = { .fd = -1 };
+	struct pager_ops o;
+	struct pager_attr a;
 	unsigned int lifetime;
 	struct pager *pager;
 	struct nl_msg *msg;
 	int err;
 
-	pager = new_pager(conn, ops, attr, priv, &err);
+	err = get_ops(&o, ops, ops_size) ?: get_attr(&a, attr, attr_size);
+	if (err)
+		return err;
+	pager = new_pager(conn, &o, &a, priv, &err);
 	if (!pager)
 		return err;
 	/* As big as the pager says its data is, in whole pages. */
-	if (!size && ops->extent)
-		size = (ops->extent(pager) + page_size() - 1) / page_size() * page_size();
+	if (!size && o.extent)
+		size = (o.extent(pager) + page_size() - 1) / page_size() * page_size();
 	pthread_mutex_lock(&conn->lock);
 	lifetime = conn->orphan_lifetime_ms;
 	pthread_mutex_unlock(&conn->lock);
@@ -194,7 +258,7 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	/* Without a write callback nothing could take a dirty page back. */
 	if (!msg || nla_put_u64(msg, EXTPAGER_A_OBJECT_SIZE, size) ||
 	    (lifetime && nla_put_u32(msg, EXTPAGER_A_OBJECT_ORPHAN_MS, lifetime)) ||
-	    (!ops->write && nla_put_u8(msg, EXTPAGER_A_OBJECT_READ_ONLY, 1))) {
+	    (!o.write && nla_put_u8(msg, EXTPAGER_A_OBJECT_READ_ONLY, 1))) {
 		nlmsg_free(msg);
 		err = -ENOMEM;
 	} else {
@@ -213,18 +277,24 @@ PAGER_API int pager_create(struct pager_conn *conn, uint64_t size,
 	return 0;
 }
 
-PAGER_API int pager_adopt(struct pager_conn *conn, uint32_t id,
-			  const struct pager_ops *ops, const struct pager_attr *attr,
-			  void *priv, struct pager **pagerp)
+PAGER_API int pager_adopt_sized(struct pager_conn *conn, uint32_t id,
+				const struct pager_ops *ops, size_t ops_size,
+				const struct pager_attr *attr, size_t attr_size,
+				void *priv, struct pager **pagerp)
 {
 	struct create_reply r = { .fd = -1 };
+	struct pager_ops o;
+	struct pager_attr a;
 	struct pager *pager;
 	struct nl_msg *msg;
 	int err;
 
 	if (!id)
 		return -EINVAL;
-	pager = new_pager(conn, ops, attr, priv, &err);
+	err = get_ops(&o, ops, ops_size) ?: get_attr(&a, attr, attr_size);
+	if (err)
+		return err;
+	pager = new_pager(conn, &o, &a, priv, &err);
 	if (!pager)
 		return err;
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_ADOPT, 0);
@@ -265,24 +335,30 @@ static struct nl_msg *object_msg(struct pager *pager, uint8_t cmd, size_t payloa
 	return id_msg(pager->conn, pager->id, cmd, payload);
 }
 
-PAGER_API int pager_register_default(struct pager_conn *conn,
-				     const struct pager_ops *ops,
-				     const struct pager_attr *attr,
-				     pager_assign_fn assign, void *arg)
+PAGER_API int pager_register_default_sized(struct pager_conn *conn,
+					   const struct pager_ops *ops, size_t ops_size,
+					   const struct pager_attr *attr, size_t attr_size,
+					   pager_assign_fn assign, void *arg)
 {
+	struct pager_ops o;
+	struct pager_attr a;
 	struct nl_msg *msg;
 	int err;
 
-	if (!ops || !ops->read || !assign || (attr && attr->cluster > EXTPAGER_MAX_RUN))
+	err = get_ops(&o, ops, ops_size) ?: get_attr(&a, attr, attr_size);
+	if (err)
+		return err;
+	if (!assign)
 		return -EINVAL;
 	pthread_mutex_lock(&conn->lock);
-	if (conn->default_ops) {
+	if (conn->is_default) {
 		pthread_mutex_unlock(&conn->lock);
 		return -EALREADY;
 	}
 	/* Set first: an object's INIT may follow the kernel's answer at once. */
-	conn->default_ops = ops;
-	conn->default_attr = attr ? *attr : (struct pager_attr){ 0 };
+	conn->is_default = true;
+	conn->default_ops = o;
+	conn->default_attr = a;
 	conn->assign = assign;
 	conn->assign_arg = arg;
 	pthread_mutex_unlock(&conn->lock);
@@ -291,7 +367,7 @@ PAGER_API int pager_register_default(struct pager_conn *conn,
 	err = msg ? pager__call(conn, msg, NULL, NULL) : -ENOMEM;
 	if (err) {
 		pthread_mutex_lock(&conn->lock);
-		conn->default_ops = NULL;
+		conn->is_default = false;
 		pthread_mutex_unlock(&conn->lock);
 	}
 	return err;
@@ -328,23 +404,25 @@ static struct pager *assign_pager(struct pager_conn *conn, uint32_t id,
 				  struct nlattr **tb)
 {
 	struct pager_attr attr;
-	const struct pager_ops *ops;
+	struct pager_ops ops;
 	pager_assign_fn assign;
 	struct pager *pager = NULL;
 	struct nl_msg *msg;
+	bool is_default;
 	void *arg;
 	int err;
 
 	pthread_mutex_lock(&conn->lock);
+	is_default = conn->is_default;
 	ops = conn->default_ops;
 	attr = conn->default_attr;
 	assign = conn->assign;
 	arg = conn->assign_arg;
 	pthread_mutex_unlock(&conn->lock);
-	if (!ops)
+	if (!is_default)
 		return NULL;
 	if (tb[EXTPAGER_A_OBJECT_SIZE])
-		pager = new_pager(conn, ops, &attr, NULL, &err);
+		pager = new_pager(conn, &ops, &attr, NULL, &err);
 	if (pager) {
 		pager->id = id;
 		err = assign(pager, pager__uint(tb[EXTPAGER_A_OBJECT_SIZE]),
@@ -546,6 +624,9 @@ static void stats_reply(struct nlattr **tb, void *arg)
 	GET(st, EXTPAGER_A_STATS_DEFAULT_FAULTS, default_faults);
 	GET(st, EXTPAGER_A_STATS_DEFAULT_FAILURES, default_failures);
 	GET(st, EXTPAGER_A_STATS_REDELIVERED, redelivered);
+	GET(st, EXTPAGER_A_STATS_CHANNEL_REQUESTS, channel_requests);
+	GET(tb, EXTPAGER_A_OBJECT_CLUSTER, cluster);
+	GET(tb, EXTPAGER_A_OBJECT_MANAGER_PID, manager_pid);
 #undef GET
 }
 
@@ -562,9 +643,23 @@ int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats
 	return pager__call(conn, msg, stats_reply, stats);
 }
 
-PAGER_API int pager_stats(struct pager *pager, struct pager_stats *stats)
+/*
+ * As the kernel's copy_struct_to_user(): a caller's shorter struct gets
+ * what it has room for, a longer one zeros where this library has nothing.
+ */
+PAGER_API int pager_stats_sized(struct pager *pager, struct pager_stats *stats,
+				size_t size)
 {
-	return pager__stats(pager->conn, pager->id, stats);
+	struct pager_stats s;
+	int err;
+
+	if (size < PAGER_STATS_SIZE_1_0)
+		return -EINVAL;
+	err = pager__stats(pager->conn, pager->id, &s);
+	memcpy(stats, &s, size < sizeof(s) ? size : sizeof(s));
+	if (size > sizeof(s))
+		memset((char *)stats + sizeof(s), 0, size - sizeof(s));
+	return err;
 }
 
 /*
@@ -582,8 +677,8 @@ static int read_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 	struct pager_request req;
 
 	*flags = 0;
-	if (pager->ops->extent) {
-		uint64_t end = pager->ops->extent(pager);
+	if (pager->ops.extent) {
+		uint64_t end = pager->ops.extent(pager);
 
 		end = (end + page_size() - 1) / page_size() * page_size();
 		if (end < offset + *len) {
@@ -599,7 +694,7 @@ static int read_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 	if (!buf)
 		return -ENOMEM;
 	defer_begin(&req, pager, EXTPAGER_CMD_DATA_REQUEST, req_id, offset, *len);
-	return defer_end(pager->ops->read(pager, offset, *len, buf, access, flags));
+	return defer_end(pager->ops.read(pager, offset, *len, buf, access, flags));
 }
 
 /* Answer request @req_id over netlink with what read_run() returned. */
@@ -642,10 +737,10 @@ static int unlock_answer(struct pager *pager, uint32_t req_id, uint64_t offset,
 {
 	struct pager_request req;
 
-	if (!pager->ops->unlock)
+	if (!pager->ops.unlock)
 		return 0;
 	defer_begin(&req, pager, EXTPAGER_CMD_DATA_UNLOCK, req_id, offset, len);
-	return defer_end(pager->ops->unlock(pager, offset, len));
+	return defer_end(pager->ops.unlock(pager, offset, len));
 }
 
 static struct nl_msg *unlock_msg(struct pager_conn *conn, uint32_t id,
@@ -764,11 +859,11 @@ static void handle_return(struct pager *pager, struct nlattr **tb)
 
 	if (!data || (size_t)nla_len(data) != len) {
 		ret = -EPROTO;
-	} else if (!pager->ops->write) {
+	} else if (!pager->ops.write) {
 		ret = -EOPNOTSUPP;
 	} else {
 		defer_begin(&req, pager, EXTPAGER_CMD_DATA_RETURN, req_id, offset, len);
-		ret = pager->ops->write(pager, offset, len, nla_data(data),
+		ret = pager->ops.write(pager, offset, len, nla_data(data),
 					tb[EXTPAGER_A_OBJECT_RETURN_FLAGS] &&
 					(nla_get_u32(tb[EXTPAGER_A_OBJECT_RETURN_FLAGS]) &
 					 EXTPAGER_RETURN_FLAGS_CLEAN) ? PAGER_CLEAN : 0);
@@ -791,32 +886,50 @@ static struct nl_msg *ready_msg(struct pager *pager, const struct pager_attr *at
 	if (!msg || nla_put_u8(msg, EXTPAGER_A_OBJECT_MAY_CACHE, !attr->no_cache) ||
 	    nla_put_u32(msg, EXTPAGER_A_OBJECT_CLUSTER, attr->cluster ?: 1) ||
 	    nla_put_u64(msg, EXTPAGER_A_OBJECT_RESIDENT_LIMIT, attr->resident_limit) ||
-	    nla_put_u8(msg, EXTPAGER_A_OBJECT_NOTIFY_EVICT, !!pager->ops->evict)) {
+	    nla_put_u8(msg, EXTPAGER_A_OBJECT_NOTIFY_EVICT, !!pager->ops.evict)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
 	return msg;
 }
 
+/*
+ * READY with the attributes last set.  pager->attr is read, and READY
+ * sent, under conn->lock, as pager_set_attr() stores and sends: the READYs
+ * leave in the order the attributes were set, each whole, so the kernel
+ * ends up with the last ones whichever thread sends last.
+ */
 static void handle_init(struct pager *pager)
 {
-	struct nl_msg *msg = ready_msg(pager, &pager->attr);
-
-	if (msg)
-		pager__send(pager->conn, msg);
-}
-
-PAGER_API int pager_set_attr(struct pager *pager, const struct pager_attr *attr)
-{
+	struct pager_conn *conn = pager->conn;
 	struct nl_msg *msg;
 
-	if (attr->cluster > EXTPAGER_MAX_RUN)
-		return -EINVAL;
-	msg = ready_msg(pager, attr);
-	if (!msg)
-		return -ENOMEM;
-	pager->attr = *attr;
-	return pager__call(pager->conn, msg, NULL, NULL);
+	pthread_mutex_lock(&conn->lock);
+	msg = ready_msg(pager, &pager->attr);
+	if (msg)
+		pager__send_locked(conn, msg);
+	pthread_mutex_unlock(&conn->lock);
+}
+
+PAGER_API int pager_set_attr_sized(struct pager *pager, const struct pager_attr *attr,
+				   size_t attr_size)
+{
+	struct pager_conn *conn = pager->conn;
+	struct pager_attr a;
+	struct nl_msg *msg;
+	int err;
+
+	err = get_attr(&a, attr, attr_size);
+	if (err)
+		return err;
+	pthread_mutex_lock(&conn->lock);
+	msg = ready_msg(pager, &a);
+	err = msg ? pager__call_locked(conn, msg, NULL, NULL) : -ENOMEM;
+	/* Only what the kernel took: an INIT must not send a refused set. */
+	if (!err)
+		pager->attr = a;
+	pthread_mutex_unlock(&conn->lock);
+	return err;
 }
 
 void pager__lock_completed(struct pager_conn *conn, struct nlattr **tb)
@@ -857,7 +970,7 @@ PAGER_API int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t 
 	if (!len) {
 		struct pager_stats st;
 
-		err = pager_stats(pager, &st);
+		err = pager__stats(pager->conn, pager->id, &st);
 		if (err)
 			return err;
 		if (offset >= st.size)
@@ -960,15 +1073,15 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 		handle_return(pager, tb);
 		break;
 	case EXTPAGER_CMD_DATA_EVICTED:
-		if (pager->ops->evict && tb[EXTPAGER_A_OBJECT_OFFSET] &&
+		if (pager->ops.evict && tb[EXTPAGER_A_OBJECT_OFFSET] &&
 		    tb[EXTPAGER_A_OBJECT_LENGTH])
-			pager->ops->evict(pager, pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]),
+			pager->ops.evict(pager, pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]),
 					  pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]));
 		break;
 	case EXTPAGER_CMD_TERMINATE:
 		unlink_pager(pager);
-		if (pager->ops->terminate)
-			pager->ops->terminate(pager);
+		if (pager->ops.terminate)
+			pager->ops.terminate(pager);
 		break;
 	}
 	handling = NULL;

@@ -77,7 +77,7 @@ static bool has_pagers(struct pager_conn *conn)
 	bool ret;
 
 	pthread_mutex_lock(&conn->lock);
-	ret = conn->pagers || conn->default_ops;
+	ret = conn->pagers || conn->is_default;
 	pthread_mutex_unlock(&conn->lock);
 	return ret;
 }

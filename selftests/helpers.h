@@ -3,7 +3,8 @@
  * Helpers for the selftests: a manager serving a known pattern with
  * configurable misbehaviour, catching SIGBUS, module parameters, a cgroup
  * with a memory limit, running the daemons, and raw access to the protocol
- * through libpager's internals (the selftests link libpager statically).
+ * through libpager's test seams (libpager/testing.h: the selftests link
+ * libpager statically).
  */
 #ifndef EXTPAGER_SELFTEST_HELPERS_H
 #define EXTPAGER_SELFTEST_HELPERS_H
@@ -29,9 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <netlink/genl/genl.h>
+#include <linux/extpager.h>
+#include <linux/extpager_channel.h>
 
-#include "../libpager/internal.h"
+#include "../libpager/testing.h"
 
 #define PAGE		((size_t)sysconf(_SC_PAGESIZE))
 
@@ -554,35 +558,15 @@ struct event {
 /*
  * Wait up to @ms for the kernel's next event on @conn (not served): one that
  * a call queued while it waited for its answer, or one from the socket.
+ * libpager hands it over in a buffer of its own length.
  */
 static inline int next_event(struct pager_conn *conn, int ms, struct event *ev)
 {
-	struct pollfd pfd = { .fd = pager_conn_fd(conn), .events = POLLIN };
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
-	struct pager_event *queued;
-	/* A DATA_RETURN carries up to 8 pages. */
-	static __thread char buf[72 * 1024];
-	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
-	int len;
+	struct nlmsghdr *nlh = pager__take_event(conn, ms);
 
-	pthread_mutex_lock(&conn->lock);
-	queued = conn->queue;
-	if (queued) {
-		conn->queue = queued->next;
-		if (!queued->next)
-			conn->queue_tail = &conn->queue;
-	}
-	pthread_mutex_unlock(&conn->lock);
-	if (queued) {
-		memcpy(buf, queued->nlh, queued->nlh->nlmsg_len);
-		free(queued);
-	} else {
-		if (poll(&pfd, 1, ms) != 1)
-			return -ETIMEDOUT;
-		len = recv(pfd.fd, buf, sizeof(buf), 0);
-		if (len < 0 || !NLMSG_OK(nlh, len))
-			return -EIO;
-	}
+	if (!nlh)
+		return -errno;
 	pager__parse(nlh, tb);
 	memset(ev, 0, sizeof(*ev));
 	ev->cmd = ((struct genlmsghdr *)nlmsg_data(nlh))->cmd;
@@ -594,6 +578,7 @@ static inline int next_event(struct pager_conn *conn, int ms, struct event *ev)
 		ev->offset = pager__uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
 	if (tb[EXTPAGER_A_OBJECT_LENGTH])
 		ev->len = pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]);
+	free(nlh);
 	return 0;
 }
 

@@ -1061,8 +1061,6 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 {
 	bool data = cmd == EXTPAGER_CMD_DATA_RETURN;
 	struct nl_msg *msg = pager__msg(conn, cmd, data ? NLA_HDRLEN + pages * PAGE : 0);
-	struct pager_event *ev;
-	struct nlmsghdr *nlh;
 	struct nlattr *attr;
 
 	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id);
@@ -1075,15 +1073,8 @@ static void inject(struct pager_conn *conn, uint8_t cmd, uint32_t id, uint32_t r
 		attr = nla_reserve(msg, EXTPAGER_A_OBJECT_DATA, pages * PAGE);
 		fill_pattern(nla_data(attr), seed, page * PAGE, pages * PAGE);
 	}
-	nlh = nlmsg_hdr(msg);
-	ev = calloc(1, sizeof(*ev) + nlh->nlmsg_len);
-	ev->nlh = (struct nlmsghdr *)(ev + 1);
-	memcpy(ev->nlh, nlh, nlh->nlmsg_len);
+	pager__inject(conn, nlmsg_hdr(msg));
 	nlmsg_free(msg);
-	pthread_mutex_lock(&conn->lock);
-	*conn->queue_tail = ev;
-	conn->queue_tail = &ev->next;
-	pthread_mutex_unlock(&conn->lock);
 }
 
 /*
@@ -1145,6 +1136,131 @@ TEST(workers_keep_each_pages_order)
 TEST(one_thread_keeps_each_pages_order_and_answers_requests_first)
 {
 	serve_in_order(_metadata, 1);
+}
+
+/* --- pager_set_attr() against the serving threads ------------------------ */
+
+struct marker {
+	atomic_int held;	/* a worker waits in the gate */
+	atomic_int go;		/* ... until this is set */
+	int efd;		/* written by each evict callback past the gate */
+};
+
+/* Page 0's EVICTED is the gate; any other is a marker. */
+static void marker_evict(struct pager *pager, uint64_t offset, size_t len)
+{
+	struct marker *m = pager_priv(pager);
+
+	if (offset) {
+		post_efd(m->efd);
+		return;
+	}
+	atomic_store(&m->held, 1);
+	while (!atomic_load(&m->go))
+		;
+	atomic_store(&m->go, 0);
+}
+
+static int zero_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
+		     enum pager_access access, unsigned int *flags)
+{
+	return PAGER_UNAVAILABLE;
+}
+
+static const struct pager_ops marker_ops = {
+	.read	= zero_read,
+	.evict	= marker_evict,
+};
+
+/* A busy wait of up to @max_ns: a fine-grained, varied delay. */
+static void spin_ns(long max_ns)
+{
+	double until = now_s() + (rand() % (max_ns + 1)) / 1e9;
+
+	while (now_s() < until)
+		;
+}
+
+/* Queue an event @cmd about @id's @pages pages from @page, as if received. */
+static void inject_event(struct pager_conn *conn, uint8_t cmd, uint32_t id,
+			 long page, long pages)
+{
+	struct nl_msg *msg = pager__msg(conn, cmd, 0);
+
+	nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id);
+	if (pages) {
+		nla_put_u64(msg, EXTPAGER_A_OBJECT_OFFSET, page * PAGE);
+		nla_put_u64(msg, EXTPAGER_A_OBJECT_LENGTH, pages * PAGE);
+	}
+	pager__inject(conn, nlmsg_hdr(msg));
+	nlmsg_free(msg);
+}
+
+/*
+ * The object's INIT (re-sent here, as if the kernel sent it: libpager
+ * answers each with READY and the attributes it holds) and pager_set_attr()
+ * at nearly the same moment: once both are done, the kernel must hold
+ * exactly the attributes of the last pager_set_attr().  With the attributes
+ * read outside the lock that orders READYs, an INIT that read the old set
+ * could send it after pager_set_attr()'s READY, undoing it.
+ * The workers keep the order of events about the same pages (INIT is about
+ * all of them): an EVICTED of page 0 before the INIT holds a worker until
+ * the test lets it go, so that the INIT starts at a known moment, and one
+ * of page 1 after it says when the INIT was handled.
+ */
+TEST(set_attr_wins_over_the_init_being_served)
+{
+	const int rounds = 2000;
+	struct marker m = { .efd = eventfd(0, EFD_CLOEXEC) };
+	struct pager_attr attr = { .cluster = 1 };
+	double until = now_s() + 15;	/* within the harness's 30 s */
+	struct pager_conn *conn;
+	struct pager_stats st;
+	struct pager *pager;
+	struct server srv;
+	int r, stale = 0;
+	uint32_t id;
+
+	srand(getpid());
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &marker_ops, &attr, &m, &pager));
+	id = pager_id(pager);
+	ASSERT_EQ(0, server_start(&srv, conn, 4));
+	for (r = 0; r < rounds && now_s() < until; r++) {
+		inject_event(conn, EXTPAGER_CMD_DATA_EVICTED, id, 0, 1);
+		inject_event(conn, EXTPAGER_CMD_INIT, id, 0, 0);
+		inject_event(conn, EXTPAGER_CMD_DATA_EVICTED, id, 1, 1);
+		while (!atomic_load(&m.held))
+			;
+		atomic_store(&m.held, 0);
+
+		/* Each round's set differs from every other's. */
+		attr = (struct pager_attr){
+			.cluster = 1 + r % EXTPAGER_MAX_RUN,
+			.resident_limit = 1000 + r,
+			.no_cache = r & 1,
+		};
+		atomic_store(&m.go, 1);
+		spin_ns(40 * 1000);
+		ASSERT_EQ(0, pager_set_attr(pager, &attr)) TH_LOG("%s", pager_conn_error());
+		ASSERT_EQ(0, wait_efd(m.efd));
+
+		ASSERT_EQ(0, pager_stats(pager, &st));
+		if (st.cluster != attr.cluster || st.resident_limit != attr.resident_limit) {
+			if (!stale++)
+				TH_LOG("round %d: the kernel holds cluster %u, limit %llu; the last set was %u, %llu",
+				       r, st.cluster, (unsigned long long)st.resident_limit,
+				       attr.cluster, (unsigned long long)attr.resident_limit);
+		}
+	}
+	TH_LOG("%d rounds, %d ended with a stale set", r, stale);
+	EXPECT_LE(100, r);
+	EXPECT_EQ(0, stale);
+	ASSERT_EQ(0, pager_destroy(pager));
+	pthread_join(srv.thread, NULL);
+	EXPECT_EQ(0, srv.ret);
+	pager_conn_close(conn);
+	close(m.efd);
 }
 
 /* --- under load ---------------------------------------------------------- */

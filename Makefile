@@ -13,6 +13,8 @@
 #   make stress          kill the manager of an object being written, 1000 times
 #   make fuzz            the protocol fuzzer in the VM: FUZZ_MESSAGES (1000000),
 #                        FUZZ_KERNEL (debug), FUZZ_SEED (random)
+#   make check-faults    fail every allocation of each operation in turn, in the
+#                        VM on the debug kernel (fail-nth)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap)
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -65,12 +67,13 @@ BENCHES := $(patsubst bench/%.c,build/bench/%,$(wildcard bench/*.c))
 EXAMPLES := $(patsubst examples/%.c,build/examples/%,$(wildcard examples/*.c))
 STRESS := $(patsubst stress/%.c,build/stress/%,$(wildcard stress/*.c))
 FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
+FAULTS := $(patsubst faults/%.c,build/faults/%,$(wildcard faults/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples stresses fuzzers \
-	deps check check-debug check-kernels bench demo stress fuzz checkpatch lint regen \
+	faults deps check check-debug check-kernels bench demo stress fuzz check-faults checkpatch lint regen \
 	install deb packages clean
 
-all: module libpager daemons demos selftests benches examples stresses fuzzers
+all: module libpager daemons demos selftests benches examples stresses fuzzers faults
 
 # --- the module ---------------------------------------------------------------
 # Built in build/module-<release>/ through links to the sources, so that the
@@ -158,6 +161,12 @@ build/fuzz/%: fuzz/%.c build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
+faults: $(FAULTS)
+
+build/faults/%: faults/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
 # --- examples -----------------------------------------------------------------
 # Each example is built as the daemons are (build/examples/NAME), and with
 # nothing of the tree's: against the headers, libraries and libpager.pc of
@@ -237,6 +246,12 @@ fuzz: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --kernel=$(FUZZ_KERNEL) --timeout=$${EXTPAGER_VM_TIMEOUT:-14400} -- \
 		fuzz/run $(FUZZ_MESSAGES) $(FUZZ_SEED)
+
+# Fault injection (Documentation/testing.rst): the n-th allocation of each
+# operation failed, for n = 1, 2, ... until none is left to fail.
+check-faults: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm run --kernel=debug --timeout=$${EXTPAGER_VM_TIMEOUT:-3600} -- faults/run
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

@@ -310,6 +310,7 @@ void extpager_object_destroy(struct extpager_object *obj);
 struct file *extpager_object_adopt(struct extpager_object *obj,
 				   const struct genl_info *info, bool privileged);
 void extpager_object_adopted(struct extpager_object *obj);
+void extpager_object_unadopt(struct extpager_object *obj);
 struct extpager_manager *extpager_manager_hold(const struct genl_info *info);
 void extpager_manager_put(struct extpager_manager *mgr);
 

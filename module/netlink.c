@@ -172,7 +172,10 @@ static int extpager_nl_reply_file(struct genl_info *info, struct file *file,
 put_fd:
 	put_unused_fd(fd);
 put_file:
-	fput(file);		/* an adopted object stays with its new manager */
+	/* Refused means not adopted: the object waits for a manager again. */
+	if (adopted)
+		extpager_object_unadopt(obj);
+	fput(file);
 	return err;
 }
 

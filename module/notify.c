@@ -42,6 +42,8 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req)
 {
 	size_t size = 6 * nla_total_size(sizeof(u64));
+	/* Returns are sent by writeback: no I/O to find the memory. */
+	gfp_t gfp = GFP_NOIO | __GFP_NOWARN;
 	struct sk_buff *skb;
 	void *hdr;
 
@@ -50,8 +52,15 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 		return -ENOTCONN;
 	if (cmd == EXTPAGER_CMD_DATA_RETURN)
 		size += NLA_HDRLEN;
-	/* Returns are sent by writeback: no I/O to find the memory. */
-	skb = genlmsg_new(size, GFP_NOIO | __GFP_NOWARN);
+	/*
+	 * A dying object's final returns and its TERMINATE are sent once and
+	 * never again: failed, the manager would lose the data, or wait for
+	 * the end forever.  They are small.
+	 */
+	if (cmd == EXTPAGER_CMD_TERMINATE ||
+	    (cmd == EXTPAGER_CMD_DATA_RETURN && obj->dying))
+		gfp = GFP_NOIO | __GFP_NOFAIL;
+	skb = genlmsg_new(size, gfp);
 	if (!skb)
 		return -ENOMEM;
 	hdr = genlmsg_put(skb, 0, 0, &extpager_nl_family, 0, cmd);

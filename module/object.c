@@ -654,6 +654,24 @@ struct file *extpager_object_adopt(struct extpager_object *obj,
 }
 
 /*
+ * OBJECT_ADOPT failed after extpager_object_adopt(): its reply could not be
+ * sent, and the sender, told it failed, does not manage @obj.  @obj is an
+ * orphan again, as if the sender's socket had closed, for another try.
+ */
+void extpager_object_unadopt(struct extpager_object *obj)
+{
+	mutex_lock(&extpager_managers_lock);
+	list_del_init(&obj->manager_node);
+	if (!extpager_orphan_pin(obj)) {
+		mutex_lock(&obj->lock);
+		obj->manager = NULL;
+		mutex_unlock(&obj->lock);
+		extpager_fail_all(obj);
+	}
+	mutex_unlock(&extpager_managers_lock);
+}
+
+/*
  * The adopting manager has its reply: INIT if the object is mapped, then
  * every dirty page, cached or held by the default pager, goes back to it.
  */

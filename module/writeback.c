@@ -167,8 +167,11 @@ int extpager_writepages(struct address_space *mapping,
 			req = NULL;
 		}
 		if (!req) {
+			/* A dying object's pages are dropped after this pass. */
 			req = extpager_request_alloc(EXTPAGER_REQ_RETURN, folio->index,
 						     EXTPAGER_RETURN_PAGES,
+						     READ_ONCE(obj->dying) ?
+						     GFP_NOIO | __GFP_NOFAIL :
 						     GFP_NOIO | __GFP_NOWARN);
 			if (!req) {
 				folio_redirty_for_writepage(wbc, folio);

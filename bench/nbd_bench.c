@@ -366,7 +366,7 @@ int main(int argc, char **argv)
 				if (ways[w].run(unit[r], n[r], buf, lat, &total))
 					goto out;
 				if (!check_pattern(buf, 7, 0, n[r] * unit[r])) {
-					fprintf(stderr, "nbd_bench: %s, %s: the data read back wrong\n",
+					fprintf(stderr, "nbd_bench: %s, %s: read back wrong\n",
 						row_names[r], ways[w].name);
 					goto out;
 				}

@@ -57,8 +57,8 @@ struct daemon {
 	void (*quiesce)(struct daemon *d);
 	/*
 	 * 0: callbacks run in daemon_run()'s thread (pager_dispatch()).  N:
-	 * pager_serve(conn, N) runs them in N workers, so that one slow
-	 * callback does not hold up the others.
+	 * in pager_serve(conn, N), in a thread of its own (with N > 1, in N
+	 * workers, so that one slow callback does not hold up the others).
 	 */
 	unsigned int threads;
 

@@ -46,7 +46,8 @@ static int nbdkit_start(struct nbdkit *k)
 		return -errno;
 	if (!k->pid) {
 		execlp("nbdkit", "nbdkit", "-f", "-U", k->sock, "-P", k->pidfile,
-		       "-t", k->threads ? k->threads : "16", "--filter=error", "--filter=delay", "file", img,
+		       "-t", k->threads ? k->threads : "16", "--filter=error", "--filter=delay",
+		       "file", img,
 		       "error-pread-rate=100%", rfile, "error-pwrite-rate=100%", wfile,
 		       k->delay ? k->delay : "delay-read=2ms", "delay-write=2ms",
 		       (char *)NULL);

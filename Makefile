@@ -16,7 +16,7 @@
 #   make check-faults    fail every allocation of each operation in turn, in the
 #                        VM on the debug kernel (fail-nth)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
-#                        paging out (extpager, tmpfs+swap)
+#                        paging out (extpager, tmpfs+swap), nbdpager against libnbd
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
 #   make lint            checkpatch, regen --check, the module with W=1 and C=1
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
@@ -147,7 +147,12 @@ benches: $(BENCHES)
 
 build/bench/%: bench/%.c build/libpager.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread -lm
+	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread -lm \
+		$(BENCH_LIBS)
+
+# nbd_bench reads the export with libnbd too, and runs nbdpager.
+build/bench/nbd_bench: BENCH_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
+build/bench/nbd_bench: $(wildcard selftests/helpers.h) build/daemons/nbdpager
 
 stresses: $(STRESS)
 
@@ -220,7 +225,8 @@ check-debug: deps
 # Figures, not assertions: every case runs in the same VM, side by side.
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/vm run --swap=512M -- sh -c 'build/bench/fault_bench && build/bench/return_bench'
+	@scripts/vm run --swap=512M -- \
+		sh -c 'build/bench/fault_bench && build/bench/return_bench && build/bench/nbd_bench'
 
 # The manager-kill campaign: STRESS_KILLS kills (1000 by default),
 # STRESS_SEED to replay a run, STRESS_KERNEL=debug for the debug kernel.

@@ -3,9 +3,9 @@
  * What the daemons share: one object per daemon, handed to clients over a
  * unix socket (each connection gets the object's descriptor and the 8-byte
  * size of its data), served from one thread that polls the listening
- * socket, the connection to the module and a signalfd; or, for a daemon
- * whose callbacks wait on a store (the network), with pager_serve()'s
- * workers in threads of their own while that thread polls the rest.
+ * socket, the connection to the module and a signalfd; or with
+ * pager_serve() in a thread of its own (and its workers, if any) while
+ * that thread polls the rest: nbdpager, whose answers come later.
  * SIGUSR1 prints a line of statistics; SIGTERM and SIGINT stop the daemon
  * cleanly.
  * Documentation/daemons.rst describes the daemons.
@@ -51,9 +51,14 @@ struct daemon {
 	/* Make what was stored durable before exiting: 0 or -errno. */
 	int (*sync)(struct daemon *d);
 	/*
+	 * Once the object is destroyed and no callback runs, before the
+	 * connection closes: answer every request deferred with pager_defer().
+	 */
+	void (*quiesce)(struct daemon *d);
+	/*
 	 * 0: callbacks run in daemon_run()'s thread (pager_dispatch()).  N:
-	 * pager_serve(conn, N) runs them in N workers, so that one slow
-	 * callback does not hold up the others.
+	 * in pager_serve(conn, N), in a thread of its own (with N > 1, in N
+	 * workers, so that one slow callback does not hold up the others).
 	 */
 	unsigned int threads;
 
@@ -458,8 +463,11 @@ static int daemon_run(struct daemon *d)
 	 */
 	if (d->threads && (served || !n))
 		pthread_join(d->server, NULL);
-	if (!d->threads || served || !n)
+	if (!d->threads || served || !n) {
+		if (d->quiesce)
+			d->quiesce(d);
 		pager_conn_close(d->conn);
+	}
 	daemon_say(d, "stopped");
 	return status;
 }

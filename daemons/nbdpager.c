@@ -5,10 +5,14 @@
  * cross the network); dirty pages the kernel returns are written to it.
  * Clients get the object from a unix socket.  Documentation/daemons.rst.
  *
- * libnbd's synchronous calls on one handle run one at a time, so the
- * callbacks, in pager_serve()'s workers, issue asynchronous commands on one
- * connection and wait for their completion: an I/O thread drives the
- * connection, and replaces it when it is lost.
+ * A round trip to the server must not hold up the thread serving the
+ * kernel, so the callbacks answer later (pager_defer()): each hands an
+ * operation to the I/O thread and returns PAGER_LATER.  The I/O thread
+ * alone uses libnbd: it issues the operation's asynchronous commands on
+ * one connection, moves the connection along, answers with pager_answer()
+ * once the last command completed, and replaces the connection when it is
+ * lost.  One serving thread then suffices, and the requests in flight are
+ * bounded by the kernel (max_requests) and the server, not by threads.
  */
 #include <getopt.h>
 #include <libnbd.h>
@@ -18,7 +22,7 @@
 #include "daemon.h"
 
 static const char usage[] =
-"usage: nbdpager [--cluster=PAGES] [--threads=N] [--retry-ms=MS] [--sync] URI SOCKET\n"
+"usage: nbdpager [--cluster=PAGES] [--retry-ms=MS] [--sync] URI SOCKET\n"
 "\n"
 "Serve the NBD export URI (nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=\n"
 "PATH, or any URI libnbd takes) as an extpager memory object of its size rounded\n"
@@ -26,11 +30,10 @@ static const char usage[] =
 "are answered without reading them, dirty pages the kernel returns are written\n"
 "to it.  Each connection to the unix socket SOCKET gets the object's descriptor\n"
 "(SCM_RIGHTS) and the export's size in bytes (a native uint64_t).  A read-only\n"
-"export gives a read-only object.\n"
+"export gives a read-only object.  Every fault and store is answered when its\n"
+"commands complete, so all of them can be in flight at once.\n"
 "\n"
 "  --cluster=PAGES  pages asked for around a fault, 1 to 256 (default 16)\n"
-"  --threads=N      callbacks run at once, so requests in flight, 1 to 64\n"
-"                   (default 8)\n"
 "  --retry-ms=MS    how long to try to reconnect to a lost server before failing\n"
 "                   the faults and stores that wait for it, 0 to 600000\n"
 "                   (default 10000)\n"
@@ -44,6 +47,44 @@ static const char usage[] =
 "the dirty pages still in the clients' mappings are returned and written, the\n"
 "export is flushed, the statistics printed, and the object destroyed.\n";
 
+/* The most pages one block status describes for a read. */
+#define STATUS_PAGES	256
+
+enum step { STEP_STATUS, STEP_READ, STEP_WRITE, STEP_FLUSH };
+
+/*
+ * A fault's read, a store's write or a flush: the commands it takes, one
+ * after the other, then its answer.  Owned by the I/O thread once queued.
+ */
+struct op {
+	struct op *next;		/* in one queue, or none while in flight */
+	struct op *wnext;		/* in nbdpager.writing while a write is out */
+	enum step step;			/* the command to issue next, or out */
+	bool is_write;			/* a store, counted in bytes_written */
+	bool fua, flush_after;
+	/* Answered with pager_answer(), or, for a flush at exit, posted. */
+	struct pager_request *req;
+	sem_t *waiter;
+	int *result;
+	uint64_t offset;		/* the run's */
+	size_t len;			/* the run's (a write's: up to the export's end) */
+	char *buf;			/* a read's whole run; a write's copy */
+	/* A read: pages [first, last) are read, @rlen bytes of them. */
+	size_t npages, first, last, rlen;
+	/* The command out: the connection it went on, its result. */
+	struct nbdpager *np;
+	struct nbd_handle *h;
+	int err;			/* 0 or an errno */
+	bool completed;			/* else freed unanswered: the connection went */
+	/* STEP_STATUS: how far the reply reached, which pages have data. */
+	uint64_t status_len, covered;
+	bool data[STATUS_PAGES];
+};
+
+struct queue {
+	struct op *head, **tail;
+};
+
 struct nbdpager {
 	struct daemon d;
 	const char *uri;
@@ -53,20 +94,23 @@ struct nbdpager {
 	/* What the server offers; the same on every connection. */
 	bool can_fua, can_flush, holes, read_only;
 
-	/*
-	 * The connection.  Commands are issued on it under @lock, and only
-	 * the I/O thread closes it, under @lock too.  @lock is never taken
-	 * inside libnbd's callbacks, which run with the handle's own lock.
-	 */
+	/* Operations for the I/O thread, and its stop; under @lock. */
 	pthread_mutex_t lock;
-	pthread_cond_t changed;		/* a new connection, or given up */
-	struct nbd_handle *nbd;		/* NULL while lost */
-	bool failed;			/* the retries ran out */
+	struct queue incoming;
 	bool stopping;
-	int wake_fd;			/* eventfd: a command was issued */
+	int wake_fd;			/* eventfd: something came in */
 	pthread_t io;
 
+	/* The I/O thread's alone. */
+	struct nbd_handle *nbd;		/* NULL while lost */
+	bool failed;			/* the retries ran out */
+	struct queue waiting;		/* to issue, in order */
+	struct queue done;		/* commands libnbd is done with */
+	struct op *writing;		/* writes out, which later ones must not pass */
+	uint64_t in_flight;
+
 	uint64_t bytes_read, bytes_written, hole_pages, flushes, reconnects, nbd_errors;
+	uint64_t most_in_flight;
 };
 
 static size_t page_size;
@@ -87,6 +131,41 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static void q_init(struct queue *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+static void q_push(struct queue *q, struct op *op)
+{
+	op->next = NULL;
+	*q->tail = op;
+	q->tail = &op->next;
+}
+
+static struct op *q_pop(struct queue *q)
+{
+	struct op *op = q->head;
+
+	if (op) {
+		q->head = op->next;
+		if (!q->head)
+			q->tail = &q->head;
+	}
+	return op;
+}
+
+/* Move @from's operations to the end of @to. */
+static void q_append(struct queue *to, struct queue *from)
+{
+	if (!from->head)
+		return;
+	*to->tail = from->head;
+	to->tail = from->tail;
+	q_init(from);
 }
 
 /* --- the connection ------------------------------------------------------ */
@@ -115,7 +194,7 @@ static struct nbd_handle *nbd_open(struct nbdpager *np, bool quiet)
 		return NULL;
 	}
 	if (np->size)
-		return h;	/* the same server: workers read what it offers */
+		return h;	/* the same server: it offers what it offered */
 	np->size = size;
 	np->can_fua = nbd_can_fua(h) == 1;
 	np->can_flush = nbd_can_flush(h) == 1;
@@ -136,97 +215,356 @@ static void io_wake(struct nbdpager *np)
 	(void)!write(np->wake_fd, &one, sizeof(one));
 }
 
-/* Sleep up to @ms, or until the daemon stops: whether it stops. */
-static bool io_nap(struct nbdpager *np, unsigned int ms)
+/* Hand @op to the I/O thread. */
+static void op_submit(struct nbdpager *np, struct op *op)
 {
-	struct pollfd pfd = { .fd = np->wake_fd, .events = POLLIN };
+	pthread_mutex_lock(&np->lock);
+	q_push(&np->incoming, op);
+	pthread_mutex_unlock(&np->lock);
+	io_wake(np);
+}
+
+/*
+ * Answer @op with @ret, as its callback would have returned it, and free
+ * it.  An answer the kernel no longer waits for (-ESTALE: the request
+ * timed out, or the object is gone) is nobody's to hear of.
+ */
+static void op_finish(struct nbdpager *np, struct op *op, int ret)
+{
+	if (!ret && op->is_write)
+		count(&np->bytes_written, op->len);
+	if (op->req) {
+		pager_answer(op->req, ret, op->buf, 0);
+	} else {
+		*op->result = ret;
+		sem_post(op->waiter);
+	}
+	free(op->buf);
+	free(op);
+}
+
+/* Answer every operation of @q with -EIO: there is no server to ask. */
+static void fail_all(struct nbdpager *np, struct queue *q)
+{
+	struct op *op;
+
+	while ((op = q_pop(q)))
+		op_finish(np, op, -EIO);
+}
+
+static int op_complete(void *arg, int *error)
+{
+	struct op *op = arg;
+
+	op->err = *error;
+	op->completed = true;
+	return 1;	/* retired: nobody asks for it by its cookie */
+}
+
+/*
+ * libnbd is done with the command: its result is looked at by io_done(),
+ * outside libnbd, which may not be called from its callbacks.
+ */
+static void op_free(void *arg)
+{
+	struct op *op = arg;
+
+	if (!op->completed)
+		op->err = ENOTCONN;	/* freed without a reply: the connection went */
+	op->np->in_flight--;
+	q_push(&op->np->done, op);
+}
+
+/*
+ * base:allocation's extents: a page with a byte not known to read as zero
+ * has data.  The pages past the extents the reply described (a server may
+ * describe only a prefix of the run) are counted as data afterwards.
+ */
+static int op_extents(void *arg, const char *context, uint64_t offset, uint32_t *entries,
+		      size_t nr_entries, int *error)
+{
+	struct op *op = arg;
+	uint64_t pos = offset, end, first, last;
+	size_t i;
+
+	if (strcmp(context, LIBNBD_CONTEXT_BASE_ALLOCATION))
+		return 0;
+	for (i = 0; i + 1 < nr_entries; i += 2, pos = end) {
+		end = pos + entries[i];
+		if (end > op->covered)
+			op->covered = end;
+		if ((entries[i + 1] & LIBNBD_STATE_ZERO) || end <= op->offset)
+			continue;
+		first = pos > op->offset ? (pos - op->offset) / page_size : 0;
+		last = (end - op->offset + page_size - 1) / page_size;
+		for (; first < last && first < op->npages; first++)
+			op->data[first] = true;
+	}
+	return 0;
+}
+
+static bool overlap(const struct op *a, const struct op *b)
+{
+	return a->offset < b->offset + b->len && b->offset < a->offset + a->len;
+}
+
+/*
+ * A write may not pass an earlier one of the same pages still out (a
+ * return sent again after a timeout, or issued again after a loss): the
+ * server may run commands in flight together in any order.
+ */
+static bool write_held(struct nbdpager *np, const struct op *op)
+{
+	const struct op *w;
+
+	for (w = np->writing; w; w = w->wnext)
+		if (overlap(w, op))
+			return true;
+	return false;
+}
+
+static void write_done(struct nbdpager *np, struct op *op)
+{
+	struct op **w;
+
+	for (w = &np->writing; *w; w = &(*w)->wnext) {
+		if (*w == op) {
+			*w = op->wnext;
+			return;
+		}
+	}
+}
+
+/* Issue @op's next command on the connection. */
+static void io_issue(struct nbdpager *np, struct op *op)
+{
+	nbd_completion_callback done = {
+		.callback = op_complete, .user_data = op, .free = op_free,
+	};
+	struct nbd_handle *h = np->nbd;
+	int64_t cookie = -1;
+
+	op->np = np;
+	op->h = h;
+	op->err = 0;
+	op->completed = false;
+	np->in_flight++;	/* op_free() counts it out, even if the call fails */
+	switch (op->step) {
+	case STEP_STATUS:
+		op->covered = op->offset;
+		memset(op->data, 0, sizeof(op->data));
+		cookie = nbd_aio_block_status(h, op->status_len, op->offset,
+					      (nbd_extent_callback){
+						.callback = op_extents, .user_data = op,
+					      }, done, 0);
+		break;
+	case STEP_READ:
+		cookie = nbd_aio_pread(h, op->buf + op->first * page_size, op->rlen,
+				       op->offset + op->first * page_size, done, 0);
+		break;
+	case STEP_WRITE:
+		op->wnext = np->writing;
+		np->writing = op;
+		cookie = nbd_aio_pwrite(h, op->buf, op->len, op->offset, done,
+					op->fua ? LIBNBD_CMD_FLAG_FUA : 0);
+		break;
+	case STEP_FLUSH:
+		cookie = nbd_aio_flush(h, done, 0);
+		break;
+	}
+	/* Already freed, so on np->done: its result is this refusal. */
+	if (cookie == -1) {
+		op->err = nbd_get_errno() ? nbd_get_errno() : EIO;
+		op->completed = true;
+	} else if (np->in_flight > counted(&np->most_in_flight)) {
+		__atomic_store_n(&np->most_in_flight, np->in_flight, __ATOMIC_RELAXED);
+	}
+}
+
+/* Issue what waits, but the writes an earlier one holds back. */
+static void io_issue_waiting(struct nbdpager *np)
+{
+	struct queue held;
+	struct op *op;
+
+	q_init(&held);
+	while ((op = q_pop(&np->waiting))) {
+		if (op->step == STEP_WRITE && write_held(np, op))
+			q_push(&held, op);
+		else
+			io_issue(np, op);
+	}
+	q_append(&np->waiting, &held);
+}
+
+/* @op's command succeeded: on to the next, or answer. */
+static void op_advance(struct nbdpager *np, struct op *op)
+{
+	size_t p, off;
+
+	switch (op->step) {
+	case STEP_STATUS:
+		for (p = 0; p < op->npages; p++)
+			if (op->offset + (p + 1) * page_size > op->covered)
+				op->data[p] = true;
+		while (op->first < op->npages && !op->data[op->first])
+			op->first++;
+		while (op->last > op->first && !op->data[op->last - 1])
+			op->last--;
+		if (op->first == op->last) {
+			count(&np->hole_pages, op->npages);
+			op_finish(np, op, PAGER_UNAVAILABLE);
+			return;
+		}
+		op->rlen = (op->last - op->first) * page_size;
+		if (op->rlen > op->status_len - op->first * page_size)
+			op->rlen = op->status_len - op->first * page_size;
+		op->step = STEP_READ;
+		q_push(&np->waiting, op);
+		return;
+	case STEP_READ:
+		off = op->first * page_size + op->rlen;
+		memset(op->buf, 0, op->first * page_size);
+		memset(op->buf + off, 0, op->len - off);
+		count(&np->bytes_read, op->rlen);
+		count(&np->hole_pages, op->npages - (op->last - op->first));
+		op_finish(np, op, 0);
+		return;
+	case STEP_WRITE:
+		if (op->flush_after) {
+			count(&np->flushes, 1);
+			op->step = STEP_FLUSH;
+			q_push(&np->waiting, op);
+			return;
+		}
+		op_finish(np, op, 0);
+		return;
+	case STEP_FLUSH:
+		op_finish(np, op, 0);
+		return;
+	}
+}
+
+/*
+ * Look at the commands libnbd is done with.  One the connection's loss
+ * ended is issued again on the next connection, ahead of what waits
+ * (reads and writes of whole runs are idempotent); unless the daemon
+ * stops, when it fails.  A server's error is the answer.
+ */
+static void io_done(struct nbdpager *np, bool stopping)
+{
+	struct queue lost;
+	struct op *op;
+
+	q_init(&lost);
+	while ((op = q_pop(&np->done))) {
+		if (op->step == STEP_WRITE)
+			write_done(np, op);
+		if (!op->err) {
+			op_advance(np, op);
+		} else if (!op->completed || np->nbd != op->h || nbd_aio_is_dead(op->h) == 1 ||
+			   nbd_aio_is_closed(op->h) == 1) {
+			if (stopping)
+				op_finish(np, op, -EIO);
+			else
+				q_push(&lost, op);
+		} else {
+			count(&np->nbd_errors, 1);
+			/* A fault gets SIGBUS, a store stays dirty: msync reports it. */
+			op_finish(np, op, -op->err);
+		}
+	}
+	q_append(&lost, &np->waiting);
+	np->waiting = lost;
+	if (!np->waiting.head)
+		q_init(&np->waiting);
+}
+
+/* Take what came in; whether the daemon stops. */
+static bool io_take(struct nbdpager *np)
+{
 	uint64_t n;
 	bool stop;
 
-	if (poll(&pfd, 1, ms) > 0)
-		(void)!read(np->wake_fd, &n, sizeof(n));
+	(void)!read(np->wake_fd, &n, sizeof(n));
 	pthread_mutex_lock(&np->lock);
+	q_append(&np->waiting, &np->incoming);
 	stop = np->stopping;
 	pthread_mutex_unlock(&np->lock);
 	return stop;
 }
 
 /*
- * The connection was lost: try again every 100 ms for --retry-ms; then fail
- * what waits, and go on trying every second, so that a server that comes
- * back later is used again.
+ * The connection was lost: try again every 100 ms for --retry-ms, the
+ * operations waiting meanwhile; then fail them and those that come, and
+ * go on trying every second, so that a server that comes back later is
+ * used again.  Returns when connected, or when the daemon stops.
  */
 static void io_reconnect(struct nbdpager *np)
 {
-	uint64_t deadline = now_ms() + np->retry_ms;
+	uint64_t deadline = now_ms() + np->retry_ms, next = 0, now;
+	struct pollfd pfd = { .fd = np->wake_fd, .events = POLLIN };
 	struct nbd_handle *h;
-	bool said = false;
 
 	daemon_say(&np->d, "lost the connection to %s: reconnecting", np->uri);
 	for (;;) {
-		h = nbd_open(np, true);
-		if (h) {
-			pthread_mutex_lock(&np->lock);
-			np->nbd = h;
-			np->failed = false;
-			pthread_cond_broadcast(&np->changed);
-			pthread_mutex_unlock(&np->lock);
-			count(&np->reconnects, 1);
-			daemon_say(&np->d, "reconnected to %s", np->uri);
+		if (io_take(np))
 			return;
+		now = now_ms();
+		if (now >= next) {
+			h = nbd_open(np, true);
+			if (h) {
+				np->nbd = h;
+				np->failed = false;
+				count(&np->reconnects, 1);
+				daemon_say(&np->d, "reconnected to %s", np->uri);
+				return;
+			}
+			if (!np->failed && now_ms() >= deadline) {
+				np->failed = true;
+				daemon_err(&np->d, "%s: %s: failing requests until it is back",
+					   np->uri, nbd_get_error());
+			}
+			now = now_ms();
+			next = now + (np->failed ? 1000 : 100);
 		}
-		if (!said && now_ms() >= deadline) {
-			said = true;
-			daemon_err(&np->d, "%s: %s: failing requests until it is back",
-				   np->uri, nbd_get_error());
-			pthread_mutex_lock(&np->lock);
-			np->failed = true;
-			pthread_cond_broadcast(&np->changed);
-			pthread_mutex_unlock(&np->lock);
-		}
-		if (io_nap(np, said ? 1000 : 100))
-			return;
+		if (np->failed)
+			fail_all(np, &np->waiting);
+		poll(&pfd, 1, next > now ? next - now : 0);
 	}
 }
 
 /*
- * The I/O thread: moves the connection's state machine along when its
- * socket is ready (the completions of the workers' commands), and when a
- * worker issued a command, which may wait to be written.
+ * The I/O thread: issues the operations' commands, moves the connection's
+ * state machine along when its socket is ready, answers what completed,
+ * and replaces a lost connection.
  */
 static void *io_thread(void *arg)
 {
 	struct nbdpager *np = arg;
 	struct pollfd pfd[2];
-	struct nbd_handle *h;
 	unsigned int dir;
-	uint64_t n;
 
 	for (;;) {
-		pthread_mutex_lock(&np->lock);
-		h = np->nbd;
-		if (np->stopping) {
-			pthread_mutex_unlock(&np->lock);
+		if (io_take(np))
 			break;
-		}
-		if (h && (nbd_aio_is_dead(h) == 1 || nbd_aio_is_closed(h) == 1)) {
-			/* The workers take h only under the lock: gone for them. */
+		if (nbd_aio_is_dead(np->nbd) == 1 || nbd_aio_is_closed(np->nbd) == 1) {
+			io_done(np, false);	/* what completed before */
+			/* Frees its commands: io_done() issues them again. */
+			nbd_close(np->nbd);
 			np->nbd = NULL;
-			pthread_mutex_unlock(&np->lock);
-			/* Frees its commands: their waiters see the loss. */
-			nbd_close(h);
+			io_done(np, false);
 			io_reconnect(np);
+			if (!np->nbd)
+				break;	/* stopping */
 			continue;
 		}
-		pthread_mutex_unlock(&np->lock);
-		if (!h) {	/* stopping during a reconnection */
-			io_nap(np, 100);
-			continue;
-		}
+		io_issue_waiting(np);
+		io_done(np, false);	/* commands refused at once */
 
-		dir = nbd_aio_get_direction(h);
+		dir = nbd_aio_get_direction(np->nbd);
 		pfd[0] = (struct pollfd){
-			.fd = nbd_aio_get_fd(h),
+			.fd = nbd_aio_get_fd(np->nbd),
 			.events = ((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
 				  ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0),
 		};
@@ -236,207 +574,101 @@ static void *io_thread(void *arg)
 				daemon_err(&np->d, "poll: %s", strerror(errno));
 			continue;
 		}
-		if (pfd[1].revents & POLLIN)
-			(void)!read(np->wake_fd, &n, sizeof(n));
 		/* Errors show as a dead handle, above. */
 		if ((dir & LIBNBD_AIO_DIRECTION_READ) &&
 		    (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			nbd_aio_notify_read(h);
+			nbd_aio_notify_read(np->nbd);
 		else if ((dir & LIBNBD_AIO_DIRECTION_WRITE) &&
 			 (pfd[0].revents & (POLLOUT | POLLHUP | POLLERR)))
-			nbd_aio_notify_write(h);
+			nbd_aio_notify_write(np->nbd);
+		io_done(np, false);
 	}
+
+	/* Stopping: the object is gone, but every handle must be answered. */
+	if (np->nbd) {
+		nbd_shutdown(np->nbd, 0);
+		nbd_close(np->nbd);
+		np->nbd = NULL;
+	}
+	io_done(np, true);
+	fail_all(np, &np->waiting);
+	io_take(np);
+	fail_all(np, &np->waiting);
 	return NULL;
 }
 
-/* --- commands ------------------------------------------------------------ */
-
-enum cmd { CMD_READ, CMD_WRITE, CMD_FLUSH, CMD_STATUS };
-
-/* One command, on the stack of the worker that waits for it. */
-struct req {
-	sem_t done;		/* posted by libnbd's free: it is done with us */
-	int err;		/* the command's result: 0 or an errno */
-	/* CMD_STATUS: pages [0, npages) of the run, whether each has data. */
-	uint64_t offset, covered;
-	size_t npages;
-	bool data[256];
-};
-
-static int req_complete(void *arg, int *error)
-{
-	struct req *r = arg;
-
-	r->err = *error;
-	return 1;	/* retired: nobody asks for it by its cookie */
-}
-
-static void req_free(void *arg)
-{
-	struct req *r = arg;
-
-	sem_post(&r->done);
-}
-
-/*
- * base:allocation's extents: a page with a byte not known to read as zero
- * has data.  The pages past the extents the reply described (a server may
- * describe only a prefix of the run) are counted as data by the caller.
- */
-static int req_extents(void *arg, const char *context, uint64_t offset, uint32_t *entries,
-		       size_t nr_entries, int *error)
-{
-	struct req *r = arg;
-	uint64_t pos = offset, end, first, last;
-	size_t i;
-
-	if (strcmp(context, LIBNBD_CONTEXT_BASE_ALLOCATION))
-		return 0;
-	for (i = 0; i + 1 < nr_entries; i += 2, pos = end) {
-		end = pos + entries[i];
-		if (end > r->covered)
-			r->covered = end;
-		if ((entries[i + 1] & LIBNBD_STATE_ZERO) || end <= r->offset)
-			continue;
-		first = pos > r->offset ? (pos - r->offset) / page_size : 0;
-		last = (end - r->offset + page_size - 1) / page_size;
-		for (; first < last && first < r->npages; first++)
-			r->data[first] = true;
-	}
-	return 0;
-}
-
-/*
- * Run one command and wait for it.  A command the connection's loss ended
- * runs again on the next connection; once the retries ran out (and from
- * then on, until the server is back), -EIO.  A server's error is returned
- * as it is.
- */
-static int nbd_run(struct nbdpager *np, enum cmd cmd, const void *buf, size_t len,
-		   uint64_t offset, uint32_t flags, struct req *r)
-{
-	nbd_completion_callback done = {
-		.callback = req_complete, .user_data = r, .free = req_free,
-	};
-	struct nbd_handle *h, *dead = NULL;
-	int64_t cookie = -1;
-	bool lost;
-
-	for (;;) {
-		pthread_mutex_lock(&np->lock);
-		while ((!np->nbd || np->nbd == dead) && !np->failed && !np->stopping)
-			pthread_cond_wait(&np->changed, &np->lock);
-		h = np->nbd;
-		if (!h || h == dead) {
-			pthread_mutex_unlock(&np->lock);
-			return -EIO;
-		}
-		sem_init(&r->done, 0, 0);
-		r->err = ENOTCONN;	/* freed without completing: the connection went */
-		r->covered = offset;
-		memset(r->data, 0, sizeof(r->data));
-		switch (cmd) {
-		case CMD_READ:
-			cookie = nbd_aio_pread(h, (void *)buf, len, offset, done, 0);
-			break;
-		case CMD_WRITE:
-			cookie = nbd_aio_pwrite(h, buf, len, offset, done, flags);
-			break;
-		case CMD_FLUSH:
-			cookie = nbd_aio_flush(h, done, 0);
-			break;
-		case CMD_STATUS:
-			cookie = nbd_aio_block_status(h, len, offset,
-						      (nbd_extent_callback){
-							.callback = req_extents,
-							.user_data = r,
-						      }, done, 0);
-			break;
-		}
-		/* libnbd frees the callback (req_free) even when the call fails. */
-		if (cookie == -1)
-			r->err = nbd_get_errno() ? nbd_get_errno() : EIO;
-		pthread_mutex_unlock(&np->lock);
-		io_wake(np);
-		while (sem_wait(&r->done) && errno == EINTR)
-			;
-		sem_destroy(&r->done);
-		if (!r->err)
-			return 0;
-
-		pthread_mutex_lock(&np->lock);
-		lost = np->nbd != h || nbd_aio_is_dead(h) == 1 || nbd_aio_is_closed(h) == 1;
-		pthread_mutex_unlock(&np->lock);
-		if (!lost) {
-			count(&np->nbd_errors, 1);
-			return -r->err;
-		}
-		/* Wait for a connection other than this one. */
-		dead = h;
-		io_wake(np);
-	}
-}
-
 /* --- the pager's callbacks ----------------------------------------------- */
+
+/* A new operation over [@offset, @offset + @len), with a buffer for the run. */
+static struct op *op_new(uint64_t offset, size_t len)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->buf = malloc(len);
+	if (!op->buf) {
+		free(op);
+		return NULL;
+	}
+	op->offset = offset;
+	op->len = len;
+	return op;
+}
+
+/* Taken last: a handle taken is a request answered only through it. */
+static int op_defer(struct nbdpager *np, struct op *op)
+{
+	op->req = pager_defer();
+	if (!op->req) {
+		free(op->buf);
+		free(op);
+		return -ENOMEM;
+	}
+	op_submit(np, op);
+	return PAGER_LATER;
+}
 
 /*
  * One block status for the run, then one read of the pages from its first
  * with data to its last with data; the holes around them are zeroed here,
  * and a run of holes only is answered unavailable.  Holes between pages
- * with data are read: one round trip costs less than several.
+ * with data are read: one round trip costs less than several.  The run
+ * is read into a buffer of its own: the callback's is libpager's again
+ * once it returned.
  */
 static int nbd_read_cb(struct pager *pager, uint64_t offset, size_t len, void *buf,
 		       enum pager_access access, unsigned int *flags)
 {
 	struct nbdpager *np = pager_priv(pager);
-	size_t npages = len / page_size, first = 0, last = npages, p, n;
 	uint64_t avail = offset < np->size ? np->size - offset : 0;
-	struct req r;
-	int err;
+	struct op *op;
 
-	if (np->holes && avail && npages <= sizeof(r.data)) {
-		r.offset = offset;
-		r.npages = npages;
-		err = nbd_run(np, CMD_STATUS, NULL, len < avail ? len : avail, offset, 0, &r);
-		if (err)
-			return err;
-		for (p = 0; p < npages; p++)
-			if (offset + (p + 1) * page_size > r.covered)
-				r.data[p] = true;
-		while (first < npages && !r.data[first])
-			first++;
-		while (last > first && !r.data[last - 1])
-			last--;
-	}
-	if (first == last || !avail) {
-		count(&np->hole_pages, npages);
+	if (!avail) {
+		count(&np->hole_pages, len / page_size);
 		return PAGER_UNAVAILABLE;
 	}
-	n = (last - first) * page_size;
-	if (n > avail - first * page_size)
-		n = avail - first * page_size;
-	err = nbd_run(np, CMD_READ, (char *)buf + first * page_size, n,
-		      offset + first * page_size, 0, &r);
-	if (err)
-		return err;	/* the faults get SIGBUS, a later one asks again */
-	memset(buf, 0, first * page_size);
-	memset((char *)buf + first * page_size + n, 0, len - first * page_size - n);
-	count(&np->bytes_read, n);
-	count(&np->hole_pages, npages - (last - first));
-	return 0;
+	op = op_new(offset, len);
+	if (!op)
+		return -ENOMEM;
+	op->npages = len / page_size;
+	op->last = op->npages;
+	op->status_len = len < avail ? len : avail;
+	op->rlen = op->status_len;
+	op->step = np->holes && op->npages <= STATUS_PAGES ? STEP_STATUS : STEP_READ;
+	return op_defer(np, op);
 }
 
 /*
  * Acknowledged once the server acknowledged the write: with --sync, once it
  * is on stable storage (FUA, or a flush after it if the server has no FUA).
+ * The data is copied: the callback's is libpager's again once it returned.
  */
 static int nbd_write_cb(struct pager *pager, uint64_t offset, size_t len, const void *data,
 			unsigned int flags)
 {
 	struct nbdpager *np = pager_priv(pager);
-	bool fua = np->sync && np->can_fua;
-	struct req r;
-	int err;
+	struct op *op;
 
 	/* Unmodified since read from the export: it has them. */
 	if (flags & PAGER_CLEAN)
@@ -446,15 +678,15 @@ static int nbd_write_cb(struct pager *pager, uint64_t offset, size_t len, const 
 		return 0;
 	if (len > np->size - offset)
 		len = np->size - offset;
-	err = nbd_run(np, CMD_WRITE, data, len, offset, fua ? LIBNBD_CMD_FLAG_FUA : 0, &r);
-	if (!err && np->sync && !fua && np->can_flush) {
-		err = nbd_run(np, CMD_FLUSH, NULL, 0, 0, 0, &r);
-		count(&np->flushes, 1);
-	}
-	if (err)
-		return err;	/* the pages stay dirty; msync and fsync report it */
-	count(&np->bytes_written, len);
-	return 0;
+	op = op_new(offset, len);
+	if (!op)
+		return -ENOMEM;
+	memcpy(op->buf, data, len);
+	op->is_write = true;
+	op->step = STEP_WRITE;
+	op->fua = np->sync && np->can_fua;
+	op->flush_after = np->sync && !op->fua && np->can_flush;
+	return op_defer(np, op);
 }
 
 static const struct pager_ops nbd_ops = {
@@ -472,32 +704,57 @@ static void nbd_stats(struct daemon *d, FILE *f)
 	struct nbdpager *np = (struct nbdpager *)d;
 
 	fprintf(f, " bytes_read=%llu bytes_written=%llu hole_pages=%llu flushes=%llu "
-		"reconnects=%llu nbd_errors=%llu",
+		"reconnects=%llu nbd_errors=%llu most_in_flight=%llu",
 		(unsigned long long)counted(&np->bytes_read),
 		(unsigned long long)counted(&np->bytes_written),
 		(unsigned long long)counted(&np->hole_pages),
 		(unsigned long long)counted(&np->flushes),
 		(unsigned long long)counted(&np->reconnects),
-		(unsigned long long)counted(&np->nbd_errors));
+		(unsigned long long)counted(&np->nbd_errors),
+		(unsigned long long)counted(&np->most_in_flight));
 }
 
 /* What was written reaches the server's stable storage: a flush. */
 static int nbd_sync(struct daemon *d)
 {
 	struct nbdpager *np = (struct nbdpager *)d;
-	struct req r;
+	struct op *op;
+	sem_t done;
+	int ret;
 
 	if (!np->can_flush || np->read_only)
 		return 0;
+	op = calloc(1, sizeof(*op));
+	if (!op)
+		return -ENOMEM;
+	sem_init(&done, 0, 0);
+	op->step = STEP_FLUSH;
+	op->waiter = &done;
+	op->result = &ret;
 	count(&np->flushes, 1);
-	return nbd_run(np, CMD_FLUSH, NULL, 0, 0, 0, &r);
+	op_submit(np, op);
+	while (sem_wait(&done) && errno == EINTR)
+		;
+	sem_destroy(&done);
+	return ret;
+}
+
+/* The object is destroyed: answer what is still out, then close. */
+static void nbd_quiesce(struct daemon *d)
+{
+	struct nbdpager *np = (struct nbdpager *)d;
+
+	pthread_mutex_lock(&np->lock);
+	np->stopping = true;
+	pthread_mutex_unlock(&np->lock);
+	io_wake(np);
+	pthread_join(np->io, NULL);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cluster", required_argument, NULL, 'c' },
-		{ "threads", required_argument, NULL, 't' },
 		{ "retry-ms", required_argument, NULL, 'r' },
 		{ "sync", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -510,18 +767,22 @@ int main(int argc, char **argv)
 			.flush_on_exit = true,
 			.print_stats = nbd_stats,
 			.sync = nbd_sync,
-			.threads = 8,
+			.quiesce = nbd_quiesce,
+			/* Its own thread: the callbacks do not wait. */
+			.threads = 1,
 		},
 		.retry_ms = 10000,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
-		.changed = PTHREAD_COND_INITIALIZER,
 	};
 	struct pager_attr attr = { .cluster = 16 };
 	struct daemon *d = &np.d;
 	unsigned long val;
-	int c, err, status;
+	int c, err;
 
 	page_size = sysconf(_SC_PAGESIZE);
+	q_init(&np.incoming);
+	q_init(&np.waiting);
+	q_init(&np.done);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -530,13 +791,6 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			attr.cluster = val;
-			break;
-		case 't':
-			if (daemon_parse_uint(optarg, 1, 64, &val)) {
-				daemon_err(d, "--threads wants 1 to 64, not '%s'", optarg);
-				return 2;
-			}
-			d->threads = val;
 			break;
 		case 'r':
 			if (daemon_parse_uint(optarg, 0, 600000, &val)) {
@@ -596,20 +850,8 @@ int main(int argc, char **argv)
 		daemon_err(d, "cannot start the I/O thread: %s", strerror(err));
 		return 1;
 	}
-	daemon_say(d, "serving %s (%llu bytes%s) on %s with %u threads", np.uri,
+	daemon_say(d, "serving %s (%llu bytes%s) on %s", np.uri,
 		   (unsigned long long)np.size, np.read_only ? ", read-only" : "",
-		   d->sock_path, d->threads);
-	status = daemon_run(d);
-
-	pthread_mutex_lock(&np.lock);
-	np.stopping = true;
-	pthread_cond_broadcast(&np.changed);
-	pthread_mutex_unlock(&np.lock);
-	io_wake(&np);
-	pthread_join(np.io, NULL);
-	if (np.nbd) {
-		nbd_shutdown(np.nbd, 0);
-		nbd_close(np.nbd);
-	}
-	return status;
+		   d->sock_path);
+	return daemon_run(d);
 }

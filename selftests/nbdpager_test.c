@@ -24,6 +24,7 @@ struct nbdkit {
 	pid_t pid;
 	char sock[64], img[64], rerr[64], werr[64], pidfile[64];
 	const char *delay;	/* delay-read= */
+	const char *threads;	/* its --threads: requests it runs at once */
 };
 
 /*
@@ -45,7 +46,8 @@ static int nbdkit_start(struct nbdkit *k)
 		return -errno;
 	if (!k->pid) {
 		execlp("nbdkit", "nbdkit", "-f", "-U", k->sock, "-P", k->pidfile,
-		       "--filter=error", "--filter=delay", "file", img,
+		       "-t", k->threads ? k->threads : "16", "--filter=error", "--filter=delay",
+		       "file", img,
 		       "error-pread-rate=100%", rfile, "error-pwrite-rate=100%", wfile,
 		       k->delay ? k->delay : "delay-read=2ms", "delay-write=2ms",
 		       (char *)NULL);
@@ -111,8 +113,7 @@ FIXTURE(nbd) {
 static int nbdpager_start(struct daemon_proc *dp, const char *uri, const char *sock,
 			  const char *retry)
 {
-	char *argv[] = { "nbdpager", "--threads=4", (char *)retry, (char *)uri,
-			 (char *)sock, NULL };
+	char *argv[] = { "nbdpager", (char *)retry, (char *)uri, (char *)sock, NULL };
 
 	if (daemon_spawn(dp, argv))
 		return -1;
@@ -368,7 +369,7 @@ static void *touch_page(void *arg)
  */
 TEST_F_TIMEOUT(nbd, requests_are_in_flight_together, 300)
 {
-	char *argv[] = { "nbdpager", "--threads=8", "--cluster=1", self->uri, NULL, NULL };
+	char *argv[] = { "nbdpager", "--cluster=1", self->uri, NULL, NULL };
 	struct toucher t[8];
 	struct nbdkit slow = self->k;
 	struct daemon_proc dp;
@@ -384,7 +385,7 @@ TEST_F_TIMEOUT(nbd, requests_are_in_flight_together, 300)
 	ASSERT_EQ(0, nbdkit_start(&slow));
 	snprintf(sock, sizeof(sock), "%s.slow", self->sock);
 	snprintf(self->uri, sizeof(self->uri), "nbd+unix:///?socket=%s", slow.sock);
-	argv[4] = sock;
+	argv[3] = sock;
 	ASSERT_EQ(0, daemon_spawn(&dp, argv));
 	ASSERT_NE(NULL, daemon_wait_line(&dp, "serving")) TH_LOG("%s", dp.all);
 	fd = daemon_object(sock, &size);
@@ -412,6 +413,66 @@ TEST_F_TIMEOUT(nbd, requests_are_in_flight_together, 300)
 	unlink(slow.pidfile);
 }
 
+/*
+ * 64 faults at once, one page each, on a server that takes 2 s for each
+ * read and runs 128 requests at once: with its one serving thread,
+ * nbdpager has them all in flight together (the callbacks answer later),
+ * so they take about 2 s.  Eight callbacks each waiting for its command
+ * had at most 8 out, and took 16 s.
+ */
+TEST_F_TIMEOUT(nbd, all_faults_in_flight_with_one_serving_thread, 300)
+{
+	enum { N = 64 };
+	char *argv[] = { "nbdpager", "--cluster=1", self->uri, NULL, NULL };
+	struct toucher t[N];
+	struct nbdkit slow = self->k;
+	struct daemon_proc dp;
+	char sock[80];
+	double start, took;
+	uint64_t size;
+	char *p;
+	int fd, i;
+
+	strcat(slow.sock, ".many");
+	strcat(slow.pidfile, ".many");
+	slow.delay = "delay-read=2000ms";
+	slow.threads = "128";
+	ASSERT_EQ(0, nbdkit_start(&slow));
+	snprintf(sock, sizeof(sock), "%s.many", self->sock);
+	snprintf(self->uri, sizeof(self->uri), "nbd+unix:///?socket=%s", slow.sock);
+	argv[3] = sock;
+	ASSERT_EQ(0, daemon_spawn(&dp, argv));
+	ASSERT_NE(NULL, daemon_wait_line(&dp, "serving")) TH_LOG("%s", dp.all);
+	fd = daemon_object(sock, &size);
+	ASSERT_LE(0, fd);
+	p = mmap(NULL, SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	ASSERT_NE(MAP_FAILED, p);
+	start = now_s();
+	for (i = 0; i < N; i++) {
+		/* Pages with data: [0, 2M) and [3M, 5M), past the hole. */
+		t[i].p = p + (size_t)i * 16 * PAGE + (i >= N / 2 ? HOLE_LEN : 0);
+		ASSERT_EQ(0, pthread_create(&t[i].t, NULL, touch_page, &t[i]));
+	}
+	for (i = 0; i < N; i++)
+		pthread_join(t[i].t, NULL);
+	took = now_s() - start;
+	TH_LOG("%d faults on a server taking 2 s a read: %.2f s", N, took);
+	EXPECT_LT(took, 10.0);
+	EXPECT_GE(took, 2.0);
+	for (i = 0; i < N; i++)
+		EXPECT_TRUE(check_pattern((char *)t[i].p, 11, (char *)t[i].p - p, PAGE));
+	munmap(p, SIZE);
+	ASSERT_NE(NULL, daemon_stats(&dp));
+	TH_LOG("%s", dp.stats);
+	EXPECT_LE(N, stat_of(dp.stats, "most_in_flight"));
+	EXPECT_EQ(0, stat_of(dp.stats, "errors"));
+	EXPECT_EQ(0, daemon_stop(&dp, SIGTERM)) TH_LOG("%s", dp.all);
+	nbdkit_kill(&slow);
+	unlink(slow.sock);
+	unlink(slow.pidfile);
+}
+
 static int run(char *const argv[], struct daemon_proc *dp)
 {
 	int status;
@@ -428,7 +489,9 @@ TEST_F(nbd, help_and_errors)
 	char *version[] = { "nbdpager", "--version", NULL };
 	char *no_server[] = { "nbdpager", "nbd+unix:///?socket=/nonexistent.sock",
 			      "/tmp/nbdpager-x.sock", NULL };
-	char *bad_threads[] = { "nbdpager", "--threads=0", self->uri, "/tmp/x.sock", NULL };
+	char *bad_cluster[] = { "nbdpager", "--cluster=0", self->uri, "/tmp/x.sock", NULL };
+	/* Gone: the requests in flight are not the threads'. */
+	char *threads[] = { "nbdpager", "--threads=8", self->uri, "/tmp/x.sock", NULL };
 	char *in_use[] = { "nbdpager", self->uri, self->sock, NULL };
 	struct daemon_proc dp;
 
@@ -438,8 +501,10 @@ TEST_F(nbd, help_and_errors)
 	EXPECT_NE(NULL, strstr(dp.all, "nbdpager " EXTPAGER_VERSION));
 	EXPECT_EQ(1, run(no_server, &dp));
 	EXPECT_NE(NULL, strstr(dp.all, "/nonexistent.sock")) TH_LOG("%s", dp.all);
-	EXPECT_EQ(2, run(bad_threads, &dp));
-	EXPECT_NE(NULL, strstr(dp.all, "--threads")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(2, run(bad_cluster, &dp));
+	EXPECT_NE(NULL, strstr(dp.all, "--cluster wants")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(2, run(threads, &dp));
+	EXPECT_NE(NULL, strstr(dp.all, "usage: nbdpager")) TH_LOG("%s", dp.all);
 	EXPECT_EQ(1, run(in_use, &dp));
 	EXPECT_NE(NULL, strstr(dp.all, "is in use")) TH_LOG("%s", dp.all);
 }

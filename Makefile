@@ -126,6 +126,8 @@ build/daemons/%: daemons/%.c $(wildcard daemons/*.h) build/libpager.a
 build/daemons/zpager: DAEMON_LIBS = $(shell pkg-config --libs liblz4 2>/dev/null || echo -llz4)
 # nbdpager speaks NBD through libnbd.
 build/daemons/nbdpager: DAEMON_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
+# dsmpager keeps its home pages in an NBD export.
+build/daemons/dsmpager: DAEMON_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
 
 demos: $(DEMOS)
 
@@ -142,6 +144,7 @@ build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/lib
 
 # nbdpager_test reads the export back through libnbd.
 build/selftests/nbdpager_test: SELFTEST_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
+build/selftests/dsmpager_test: build/daemons/dsmpager
 
 benches: $(BENCHES)
 

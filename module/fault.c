@@ -475,9 +475,17 @@ out:
 
 /*
  * DATA_UNLOCK: a write hit a page the manager supplied read-only
- * (PG_checked).  Ask once per page; every writer waits for the answer,
+ * (PG_checked).  Ask once per folio; every writer waits for the answer,
  * for at most request_timeout_ms.  ->page_mkwrite has no retry path, so
  * this wait holds the mmap or VMA lock, as FUSE's does.
+ *
+ * The request names the folio that asked, not its index: a lock request
+ * can flush that folio while its writers wait (they hold no folio lock),
+ * and a new read-only copy can take its place, which a late grant must
+ * not make writable behind the manager's back.  folios[0] stays valid
+ * while the request is in obj->requests: it is there only while it has
+ * waiters, and each holds a reference on the folio (wp_page_shared() and
+ * do_shared_fault() hold one across ->page_mkwrite).
  */
 static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 {
@@ -489,6 +497,7 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 	new = extpager_request_alloc(EXTPAGER_REQ_UNLOCK, folio->index, 1, GFP_KERNEL);
 	if (!new)
 		return -ENOMEM;
+	new->folios[0] = folio;
 
 	mutex_lock(&obj->lock);
 	if (!folio_test_checked(folio)) {
@@ -500,7 +509,7 @@ static int extpager_unlock(struct extpager_object *obj, struct folio *folio)
 		goto unlock;
 	}
 	xa_for_each(&obj->requests, id, r) {
-		if (r->kind == EXTPAGER_REQ_UNLOCK && r->index == folio->index) {
+		if (r->kind == EXTPAGER_REQ_UNLOCK && r->folios[0] == folio) {
 			req = r;
 			break;
 		}
@@ -558,7 +567,6 @@ unlock:
 int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant)
 {
 	struct extpager_request *req;
-	struct folio *folio;
 
 	mutex_lock(&obj->lock);
 	req = xa_load(&obj->requests, id);
@@ -568,13 +576,9 @@ int extpager_unlock_reply(struct extpager_object *obj, u32 id, bool grant)
 	}
 	xa_erase(&obj->requests, id);
 	list_del_init(&req->unsent_node);
-	if (grant) {
-		folio = filemap_get_folio(obj->vfs_inode.i_mapping, req->index);
-		if (!IS_ERR(folio)) {
-			folio_clear_checked(folio);
-			folio_put(folio);
-		}
-	}
+	/* The folio that asked: not a copy that replaced it since (see above). */
+	if (grant)
+		folio_clear_checked(req->folios[0]);
 	req->result = grant ? 0 : -EACCES;
 	trace_extpager_unlock(obj->id, id, req->index, 1, req->result);
 	wake_up_all(&obj->wait);

@@ -1847,6 +1847,57 @@ TEST_F(later, a_deferred_unlock_is_granted_or_denied)
 }
 
 /*
+ * A grant answers the page that asked.  Page 0 is flushed while its writer
+ * waits for the unlock, and read in again, read-only: the late grant must
+ * not make that new copy writable (a DSM manager has handed write access
+ * to another machine by then).  The writer's retry asks again.
+ */
+TEST_F(later, a_late_grant_leaves_the_copy_read_in_since_locked)
+{
+	struct pager_stats st = { 0 };
+	struct later_req old, r;
+	struct access w, a;
+	char *view;
+
+	if (!kernel_has_vma_locks())
+		SKIP(return, "no per-VMA locks (before 6.4): the write's wait for the unlock holds mmap_lock, which this process's manager may need");
+	/* The new copy is read through a view of its own, not the writer's. */
+	view = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, pager_fd(self->pager), 0);
+	ASSERT_NE(MAP_FAILED, view);
+	ASSERT_EQ(0, access_start(&a, self->map, false));
+	r = TAKE('r', 0);
+	EXPECT_EQ(0, pager_answer(r.req, 0, self->buf, PAGER_READONLY));
+	pthread_join(a.thread, NULL);
+	ASSERT_EQ(0, a.sigbus);
+
+	ASSERT_EQ(0, access_start(&w, self->map, true));
+	old = TAKE('u', 0);
+	/* Not from a callback: the serving threads answer its LOCK_COMPLETED. */
+	ASSERT_EQ(0, pager_flush(self->pager, 0, PAGE));
+	/* Flushed indeed: reading it asks for it again. */
+	ASSERT_EQ(0, access_start(&a, view, false));
+	r = TAKE('r', 0);
+	EXPECT_EQ(0, pager_answer(r.req, 0, self->buf, PAGER_READONLY));
+	pthread_join(a.thread, NULL);
+	ASSERT_EQ(0, a.sigbus);
+
+	EXPECT_EQ(0, pager_answer(old.req, 0, NULL, 0));
+	/* The writer found its page gone and wrote again: the new copy asks. */
+	r = TAKE('u', 0);
+	EXPECT_EQ(-1, w.sigbus);
+	EXPECT_EQ(self->buf[0], view[0]);
+	EXPECT_EQ(0, pager_answer(r.req, 0, NULL, 0));
+	pthread_join(w.thread, NULL);
+	EXPECT_EQ(0, w.sigbus);
+	EXPECT_EQ((char)(self->buf[0] + 1), view[0]);
+	EXPECT_TRUE(check_pattern(view + 8, SEED, 8, PAGE - 8));
+	EXPECT_EQ(0, later_try(&self->l).kind);
+	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	EXPECT_EQ(2, st.unlocks);
+	munmap(view, PAGE);
+}
+
+/*
  * A deferred store: msync() waits for its answer, succeeds once it is
  * stored with the written data, and reports a failure; pager_sync() waits
  * for a deferred store too.

@@ -30,7 +30,7 @@ for f in man3/*.3 man8/*.8; do
 		pages+=("$f")
 	fi
 done
-daemons=(filepager zpager defpager nbdpager)
+daemons=(filepager zpager defpager nbdpager dsmpager)
 tap_plan $((2 * ${#pages[@]} + 5 + ${#daemons[@]}))
 
 # A page as text, overstriking off, whitespace collapsed: line breaks and

@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 root=$top/build/pkgroot
 version=$(cat "$top/VERSION")
 libdir=$root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null)
-daemons=(filepager nbdpager zpager defpager)
+daemons=(filepager nbdpager dsmpager zpager defpager)
 
 dir=$top/build/pkgroot-examples
 read -ra examples <<<"$(examples "$dir" | tr '\n' ' ')"

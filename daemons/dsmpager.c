@@ -89,7 +89,7 @@ struct wire {
 	uint8_t type;
 	uint8_t flags;
 	uint16_t node;		/* the sender */
-	int32_t err;		/* STORED: 0 or -errno */
+	int32_t err;		/* GRANT, RECALLED, STORED: 0 or -errno */
 	uint64_t page;		/* HELLO: the object's size in bytes */
 	uint64_t seq;		/* an answer carries its question's; HELLO: magic */
 	uint32_t nodes;		/* HELLO: how many nodes the sender's FILE has */
@@ -197,7 +197,7 @@ static unsigned int home_of(const struct dsmpager *dp, uint64_t page)
 static bool wire_has_data(const struct wire *w)
 {
 	return w->type == WIRE_PUT ||
-	       (w->type == WIRE_GRANT && !(w->flags & (WIRE_ZERO | WIRE_UNLOCK)));
+	       (w->type == WIRE_GRANT && !w->err && !(w->flags & (WIRE_ZERO | WIRE_UNLOCK)));
 }
 
 static uint64_t bit(unsigned int node)
@@ -321,9 +321,12 @@ static void grant(struct dsmpager *dp, uint64_t page, char *buf)
 	int ret = 0;
 
 	if (!(op->flags & WIRE_UNLOCK)) {
-		ret = store_load(dp, page, buf);
-		if (ret < 0)
-			return;	/* the requester's fault times out: SIGBUS */
+		ret = buf ? store_load(dp, page, buf) : -ENOMEM;
+		if (ret < 0) {
+			/* The fault fails (SIGBUS); the entry is as it was. */
+			send_msg(dp, op->node, WIRE_GRANT, flags, page, op->seq, ret, NULL);
+			return;
+		}
 		if (ret == 1) {
 			flags |= WIRE_ZERO;
 			dp->zero_grants++;
@@ -358,9 +361,7 @@ static void recalls_done(struct dsmpager *dp, uint64_t page)
 {
 	char *buf = malloc(page_size);
 
-	/* Without memory the requester's fault times out (SIGBUS), as on a loss. */
-	if (buf)
-		grant(dp, page, buf);
+	grant(dp, page, buf);
 	free(buf);
 	op_done(dp, page);
 }
@@ -462,6 +463,10 @@ static void home_recalled(struct dsmpager *dp, const struct wire *w)
 
 	if (w->seq != e->recall_seq || !(e->recalling & bit(w->node)))
 		return;		/* a recall already settled by the node's own fetch */
+	/* Its modified page may not have come home: say so, it cannot be undone. */
+	if (w->err)
+		daemon_err(&dp->d, "node %u failed to give up page %llu: %s", w->node,
+			   (unsigned long long)w->page, strerror(-w->err));
 	if (e->head->flags & WIRE_WRITE) {
 		e->copies &= ~bit(w->node);
 	} else {
@@ -571,13 +576,13 @@ static void got_grant(struct dsmpager *dp, const struct wire *w, const void *dat
 		if (!l->unlock || l->unlock_seq != w->seq)
 			return;
 		/* A stale grant unlocks nothing: the kernel's copy is gone. */
-		answer_later(answers, l->unlock, 0, NULL, 0);
+		answer_later(answers, l->unlock, w->err, NULL, 0);
 		l->unlock = NULL;
 		return;
 	}
 	if (!l->fetch || l->fetch_seq != w->seq)
 		return;		/* for a request the kernel gave up */
-	fetch_page_done(dp, w->page, (w->flags & WIRE_ZERO) ? NULL : data, 0, answers);
+	fetch_page_done(dp, w->page, (w->flags & WIRE_ZERO) ? NULL : data, w->err, answers);
 }
 
 static void *recall_thread(void *arg);
@@ -679,7 +684,7 @@ static void handle(struct dsmpager *dp, const struct wire *w, const void *data,
 /* Whether a message from @from is one this node can take. */
 static bool wire_valid(const struct dsmpager *dp, const struct wire *w, unsigned int from)
 {
-	if (w->node != from || w->page >= dp->npages)
+	if (w->node != from || w->page >= dp->npages || w->err > 0 || w->err < -4095)
 		return false;
 	switch (w->type) {
 	case WIRE_FETCH:

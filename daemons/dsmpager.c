@@ -1105,7 +1105,7 @@ static int parse_config(struct dsmpager *dp, const char *path)
 	return 0;
 bad:
 	daemon_err(&dp->d, "%s:%u: expected 'size BYTES[K|M|G]' or 'node ID HOST:PORT' "
-		   "with a new ID below %d", path, lineno, MAX_NODES);
+		   "(IDs below %d, each once)", path, lineno, MAX_NODES);
 	fclose(f);
 	return -EINVAL;
 }

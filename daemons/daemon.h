@@ -13,7 +13,9 @@
 #ifndef EXTPAGER_DAEMON_H
 #define EXTPAGER_DAEMON_H
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -111,6 +113,63 @@ static int daemon_parse_uint(const char *s, unsigned long min, unsigned long max
 	if (errno || end == s || *end || *s == '-' || *out < min || *out > max)
 		return -EINVAL;
 	return 0;
+}
+
+/* A size: digits and an optional K, M or G (powers of 1024); not zero. */
+static inline int daemon_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "kmg";
+	unsigned long long v;
+	unsigned int shift = 0;
+	const char *unit;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	unit = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
+	if (unit) {
+		shift = 10 * (unit - units + 1);
+		end++;
+	}
+	if (*end || !v || v > (UINT64_MAX >> 1) >> shift)
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/*
+ * The options every daemon's getopt_long() loop shares, as `case` labels:
+ * 'h' (-h, --help), 'V' (--version), 'c' (--cluster=PAGES, into
+ * @attr->cluster, if @attr) and anything unknown.  Returns the exit
+ * status (0 after --help or --version, 2 on a usage error), or -1 to go
+ * on parsing.
+ */
+static int daemon_option(const struct daemon *d, int c, const char *usage,
+			 struct pager_attr *attr)
+{
+	unsigned long cluster;
+
+	switch (c) {
+	case 'c':
+		if (!attr)
+			break;
+		if (daemon_parse_uint(optarg, 1, 256, &cluster)) {
+			daemon_err(d, "--cluster wants 1 to 256 pages, not '%s'", optarg);
+			return 2;
+		}
+		attr->cluster = cluster;
+		return -1;
+	case 'h':
+		fputs(usage, stdout);
+		return 0;
+	case 'V':
+		printf("%s %s\n", d->name, EXTPAGER_VERSION);
+		return 0;
+	}
+	fputs(usage, stderr);
+	return 2;
 }
 
 /* Open the connection to the module, saying why it failed. */

@@ -1049,12 +1049,10 @@ static void dsm_quiesce(struct daemon *d)
 /* FILE's settings; says what is wrong, with the line, and returns -EINVAL. */
 static int parse_config(struct dsmpager *dp, const char *path)
 {
-	char line[512], word[16], host[300], *colon, *end;
-	unsigned long long size = 0;
+	char line[512], word[16], num[32], host[300], *colon;
 	unsigned int id, lineno = 0;
-	uint64_t seen = 0;
+	uint64_t size = 0, seen = 0;
 	FILE *f = fopen(path, "re");
-	int n;
 
 	if (!f) {
 		daemon_err(&dp->d, "%s: %s", path, strerror(errno));
@@ -1065,15 +1063,11 @@ static int parse_config(struct dsmpager *dp, const char *path)
 		line[strcspn(line, "#\n")] = 0;
 		if (sscanf(line, "%15s", word) != 1)
 			continue;
-		if (!strcmp(word, "size") && sscanf(line, "%*s %llu%n", &size, &n) == 1) {
-			end = line + n;
-			size <<= *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
-			if (strchr("KMG", *end) && *end)
-				end++;
-			if (*end && *end != ' ' && *end != '\t')
+		if (!strcmp(word, "size") && sscanf(line, "%*s %31s %15s", num, word) == 1) {
+			if (daemon_parse_size(num, &size))
 				goto bad;
 		} else if (!strcmp(word, "node") &&
-			   sscanf(line, "%*s %u %299s", &id, host) == 2) {
+			   sscanf(line, "%*s %u %299s %15s", &id, host, word) == 2) {
 			colon = strrchr(host, ':');
 			if (id >= MAX_NODES || (seen & bit(id)) || !colon || colon == host ||
 			    strlen(colon + 1) >= sizeof(dp->nodes[0].port) ||
@@ -1345,7 +1339,7 @@ int main(int argc, char **argv)
 	unsigned long val, wait_s = 60;
 	struct daemon *d = &dp.d;
 	unsigned int id;
-	int c, err;
+	int c, err, status;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1365,15 +1359,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			puts("dsmpager " EXTPAGER_VERSION);
-			return 0;
 		default:
-			fputs(usage, stderr);
-			return 2;
+			status = daemon_option(d, c, usage, NULL);
+			if (status >= 0)
+				return status;
 		}
 	}
 	if (argc - optind != 1 || !config || !node || !dp.store_uri) {

@@ -124,33 +124,20 @@ int main(int argc, char **argv)
 	};
 	struct pager_attr attr = { .cluster = 16 };
 	struct daemon *d = &fp.d;
-	unsigned long cluster;
-	int c, err, flags = O_RDWR | O_CLOEXEC;
+	int c, err, status, flags = O_RDWR | O_CLOEXEC;
 	long page = sysconf(_SC_PAGESIZE);
 	const char *path;
 	struct stat st;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			if (daemon_parse_uint(optarg, 1, 256, &cluster)) {
-				daemon_err(d, "--cluster wants 1 to 256 pages, not '%s'", optarg);
-				return 2;
-			}
-			attr.cluster = cluster;
-			break;
 		case 's':
 			flags |= O_DSYNC;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			puts("filepager " EXTPAGER_VERSION);
-			return 0;
 		default:
-			fputs(usage, stderr);
-			return 2;
+			status = daemon_option(d, c, usage, &attr);
+			if (status >= 0)
+				return status;
 		}
 	}
 	if (argc - optind != 2) {

@@ -777,7 +777,7 @@ int main(int argc, char **argv)
 	struct pager_attr attr = { .cluster = 16 };
 	struct daemon *d = &np.d;
 	unsigned long val;
-	int c, err;
+	int c, err, status;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	q_init(&np.incoming);
@@ -785,13 +785,6 @@ int main(int argc, char **argv)
 	q_init(&np.done);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			if (daemon_parse_uint(optarg, 1, 256, &val)) {
-				daemon_err(d, "--cluster wants 1 to 256 pages, not '%s'", optarg);
-				return 2;
-			}
-			attr.cluster = val;
-			break;
 		case 'r':
 			if (daemon_parse_uint(optarg, 0, 600000, &val)) {
 				daemon_err(d, "--retry-ms wants 0 to 600000, not '%s'", optarg);
@@ -802,15 +795,10 @@ int main(int argc, char **argv)
 		case 's':
 			np.sync = true;
 			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			puts("nbdpager " EXTPAGER_VERSION);
-			return 0;
 		default:
-			fputs(usage, stderr);
-			return 2;
+			status = daemon_option(d, c, usage, &attr);
+			if (status >= 0)
+				return status;
 		}
 	}
 	if (argc - optind != 2) {

@@ -174,30 +174,6 @@ static void z_stats(struct daemon *d, FILE *f)
 		fprintf(f, " ratio=n/a");
 }
 
-/* A size: digits and an optional K, M or G (powers of 1024). */
-static int parse_size(const char *s, uint64_t *out)
-{
-	static const char units[] = "kmg";
-	unsigned long long v;
-	unsigned int shift = 0;
-	const char *unit;
-	char *end;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	unit = *end ? strchr(units, tolower((unsigned char)*end)) : NULL;
-	if (unit) {
-		shift = 10 * (unit - units + 1);
-		end++;
-	}
-	if (*end || !v || v > (UINT64_MAX >> 1) >> shift)
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -214,35 +190,19 @@ int main(int argc, char **argv)
 	};
 	struct pager_attr attr = { .cluster = 16 };
 	struct daemon *d = &z.d;
-	unsigned long cluster;
 	uint64_t size;
-	int c, err;
+	int c, err, status;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (daemon_parse_uint(optarg, 1, 256, &cluster)) {
-				daemon_err(d, "--cluster wants 1 to 256 pages, not '%s'", optarg);
-				return 2;
-			}
-			attr.cluster = cluster;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		case 'V':
-			puts("zpager " EXTPAGER_VERSION);
-			return 0;
-		default:
-			fputs(usage, stderr);
-			return 2;
-		}
+		status = daemon_option(d, c, usage, &attr);
+		if (status >= 0)
+			return status;
 	}
 	if (argc - optind != 2) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (parse_size(argv[optind], &size)) {
+	if (daemon_parse_size(argv[optind], &size)) {
 		daemon_err(d, "SIZE wants a positive number of bytes (K, M or G suffix), "
 			   "not '%s'", argv[optind]);
 		return 2;

@@ -15,6 +15,8 @@
 #                        FUZZ_KERNEL (debug), FUZZ_SEED (random)
 #   make check-faults    fail every allocation of each operation in turn, in the
 #                        VM on the debug kernel (fail-nth)
+#   make check-dsm       dsmpager's test on two VMs joined by a network
+#                        (scripts/vm pair; KVER=6.1: on 6.1)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap), nbdpager against libnbd
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
@@ -70,7 +72,7 @@ FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 FAULTS := $(patsubst faults/%.c,build/faults/%,$(wildcard faults/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples stresses fuzzers \
-	faults deps check check-debug check-kernels bench demo stress fuzz check-faults checkpatch lint regen \
+	faults deps check check-debug check-kernels bench demo stress fuzz check-faults check-dsm checkpatch lint regen \
 	install deb packages clean
 
 all: module libpager daemons demos selftests benches examples stresses fuzzers faults
@@ -261,6 +263,21 @@ fuzz: deps
 check-faults: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --kernel=debug --timeout=$${EXTPAGER_VM_TIMEOUT:-3600} -- faults/run
+
+# dsmpager across two kernels (Documentation/testing.rst, "Two guests"):
+# selftests/dsm/run.sh in both guests of a pair.  Their lines come tagged
+# [0] and [1], so the closing line is made here: the guests' own summed,
+# plus a failure for a pair run that failed with none (a splat, a hang),
+# or that ended without a summary.
+check-dsm: deps
+	@$(MAKE) --no-print-directory all
+	@log=$$(mktemp); \
+	scripts/vm pair --kernel=$(KVER) --timeout=$${EXTPAGER_VM_TIMEOUT:-3600} -- \
+		selftests/dsm/run.sh 2>&1 | tee $$log; rc=$${PIPESTATUS[0]}; \
+	sed -n 's/^\[[01]\] \([0-9]\+\) passed, \([0-9]\+\) failed, \([0-9]\+\) skipped$$/\1 \2 \3/p' $$log | \
+	awk -v rc=$$rc '{ p += $$1; f += $$2; s += $$3; n++ } \
+		END { if (!n || (rc && !f)) f++; printf "%d passed, %d failed, %d skipped\n", p, f, s; exit f || rc }'; \
+	st=$$?; rm -f $$log; exit $$st
 
 checkpatch:
 	@out=$$(perl $(ksrc)/scripts/checkpatch.pl --no-tree --strict --quiet \

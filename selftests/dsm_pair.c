@@ -444,7 +444,8 @@ int main(int argc, char **argv)
 			cases[i].run();
 		} else if (up || i > 0) {
 			/* (Case 1 keeps the reason setup failed.) */
-			snprintf(why, sizeof(why), "not run: the pair broke up");
+			why[0] = '\0';
+			fail("not run: the pair broke up");
 		}
 		/* The verdicts cross: a case fails if it failed on either node. */
 		snprintf(name, sizeof(name), "verdict-%u", i + 1);
@@ -460,9 +461,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		failed++;
+		/* (Its own reason, it said already.) */
 		if (self == 0) {
-			if (why[0])
-				printf("# node 0: %s\n", why);
 			if (strcmp(text, "ok"))
 				printf("# node 1: %s\n", text);
 			printf("not ok %u %s\n", i + 1, cases[i].name);

@@ -15,14 +15,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 prog=$top/build/selftests/dsm_pair
 
-[ -x "$prog" ] && [ -x "$top/build/daemons/dsmpager" ] || {
+if [ ! -x "$prog" ] || [ ! -x "$top/build/daemons/dsmpager" ]; then
 	echo "dsm/run.sh: build first (make all)" >&2
 	exit 2
-}
-command -v nbdkit >/dev/null || {
+fi
+if ! command -v nbdkit >/dev/null; then
 	echo "dsm/run.sh: nbdkit is missing (make deps)" >&2
 	exit 2
-}
+fi
 
 if [ -n "${EPVM_NODE:-}" ]; then
 	exec "$prog"

@@ -275,12 +275,15 @@ static bool writer_ended(void)
 	return true;
 }
 
+/* Node 1's writer stored three rounds, or ended without. */
 static bool writer_done(void)
 {
 	char path[PATH_MAX];
 
-	return acked_round() >= 3 || (path_of(path, sizeof(path), "kill-killed", peer),
-				      !access(path, F_OK));
+	if (acked_round() >= 3)
+		return true;
+	path_of(path, sizeof(path), "kill-killed", peer);
+	return !access(path, F_OK);
 }
 
 static void kill_node1(void)
@@ -419,8 +422,8 @@ int main(int argc, char **argv)
 		}
 	}
 	self = atoi(getenv("EPVM_NODE"));
-	if (self >= NODES) {
-		fprintf(stderr, "dsm_pair: EPVM_NODE is 0 or 1\n");
+	if (self >= NODES || (getenv("EPVM_NODES") && atoi(getenv("EPVM_NODES")) != NODES)) {
+		fprintf(stderr, "dsm_pair: a pair only: EPVM_NODE 0 or 1 of EPVM_NODES 2\n");
 		return 2;
 	}
 	peer = 1 - self;

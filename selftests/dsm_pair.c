@@ -128,7 +128,7 @@ static int await(const char *name, char *text, size_t len, bool (*stop)(void))
 			return 1;
 		if (now_s() > deadline) {
 			fail("timed out after %u s waiting for node %u at barrier '%s' (%s)",
-			    timeout_s, peer, name, path);
+			     timeout_s, peer, name, path);
 			broken = true;
 			return -ETIMEDOUT;
 		}
@@ -416,7 +416,7 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < sizeof(env) / sizeof(env[0]); i++) {
 		if (!getenv(env[i])) {
-			fprintf(stderr, "dsm_pair: %s is not set (run me through selftests/dsm/run.sh)\n",
+			fprintf(stderr, "dsm_pair: %s is not set (see selftests/dsm/run.sh)\n",
 				env[i]);
 			return 2;
 		}

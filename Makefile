@@ -147,6 +147,10 @@ build/selftests/%: selftests/%.c $(wildcard selftests/*.h daemons/*.h) build/lib
 # nbdpager_test reads the export back through libnbd.
 build/selftests/nbdpager_test: SELFTEST_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
 build/selftests/dsmpager_test: build/daemons/dsmpager
+# make check-dsm's program, one node in each guest (selftests/dsm/run.sh);
+# not a *_test: make check, in one guest, does not run it.
+selftests: build/selftests/dsm_pair
+build/selftests/dsm_pair: build/daemons/dsmpager
 
 benches: $(BENCHES)
 

@@ -19,6 +19,8 @@
 #                        (scripts/vm pair; KVER=6.1: on 6.1)
 #   make bench           benchmarks in the VM: faults (extpager, userfaultfd, tmpfs),
 #                        paging out (extpager, tmpfs+swap), nbdpager against libnbd
+#   make bench-dsm       dsmpager between two guests (scripts/vm pair): page
+#                        ping-pong, Jacobi on 1 and 2 nodes
 #   make checkpatch      checkpatch.pl --strict over module/ and uapi/
 #   make lint            checkpatch, regen --check, the module with W=1 and C=1
 #   make regen           regenerate uapi/ and module/genl.[ch] from the YNL spec
@@ -72,7 +74,7 @@ FUZZERS := $(patsubst fuzz/%.c,build/fuzz/%,$(wildcard fuzz/*.c))
 FAULTS := $(patsubst faults/%.c,build/faults/%,$(wildcard faults/*.c))
 
 .PHONY: FORCE all module libpager daemons demos selftests benches examples stresses fuzzers \
-	faults deps check check-debug check-kernels bench demo stress fuzz check-faults check-dsm checkpatch lint regen \
+	faults deps check check-debug check-kernels bench bench-dsm demo stress fuzz check-faults check-dsm checkpatch lint regen \
 	install deb packages clean
 
 all: module libpager daemons demos selftests benches examples stresses fuzzers faults
@@ -162,6 +164,8 @@ build/bench/%: bench/%.c build/libpager.a
 # nbd_bench reads the export with libnbd too, and runs nbdpager.
 build/bench/nbd_bench: BENCH_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
 build/bench/nbd_bench: $(wildcard selftests/helpers.h) build/daemons/nbdpager
+# dsm_bench runs dsmpager, one per node.
+build/bench/dsm_bench: $(wildcard selftests/helpers.h) build/daemons/dsmpager
 
 stresses: $(STRESS)
 
@@ -236,6 +240,13 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/vm run --swap=512M -- \
 		sh -c 'build/bench/fault_bench && build/bench/return_bench && build/bench/nbd_bench'
+
+# dsmpager's figures need two kernels: a pair of guests, each running
+# dsm_bench as its node; node 0 prints (Documentation/testing.rst).  A
+# loaded host took 17 minutes, near scripts/vm's default 20.
+bench-dsm: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/vm pair --timeout=$${EXTPAGER_VM_TIMEOUT:-3600} -- build/bench/dsm_bench
 
 # The manager-kill campaign: STRESS_KILLS kills (1000 by default),
 # STRESS_SEED to replay a run, STRESS_KERNEL=debug for the debug kernel.

@@ -165,7 +165,7 @@ build/bench/%: bench/%.c build/libpager.a
 build/bench/nbd_bench: BENCH_LIBS = $(shell pkg-config --libs libnbd 2>/dev/null || echo -lnbd)
 build/bench/nbd_bench: $(wildcard selftests/helpers.h) build/daemons/nbdpager
 # dsm_bench runs dsmpager, one per node.
-build/bench/dsm_bench: $(wildcard selftests/helpers.h) build/daemons/dsmpager
+build/bench/dsm_bench: $(wildcard selftests/helpers.h selftests/dsm.h) build/daemons/dsmpager
 
 stresses: $(STRESS)
 

@@ -47,6 +47,7 @@
 #include <arpa/inet.h>
 
 #include "../selftests/helpers.h"
+#include "../selftests/dsm.h"
 
 #define RUNS		5	/* of each measurement, in turns */
 #define DIM		512	/* the grid's rows and columns */
@@ -170,109 +171,47 @@ struct setup {
 	unsigned int ctl_port, dsm_port;
 };
 
-struct node_state {
-	char dir[64], nbd_sock[96], nbd_pid[96], conf[96], sock[96];
-	pid_t nbdkit;
-	struct daemon_proc dp;
-	char *map;
-	size_t size;
-};
+/* The membership file of this node's dsmpager. */
+static char conf[64];
 
-static int nbdkit_start(struct node_state *ns)
+/* This node's store, dsmpager and mapping, as the selftests start them. */
+static int node_start(const struct setup *su, struct dsm_node *n)
 {
-	int i;
-
-	ns->nbdkit = fork();
-	if (ns->nbdkit < 0)
-		return -1;
-	if (!ns->nbdkit) {
-		execlp("nbdkit", "nbdkit", "-f", "-U", ns->nbd_sock, "-P", ns->nbd_pid,
-		       "memory", "16M", (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 600; i++) {	/* 60 s: a slow guest */
-		if (!access(ns->nbd_pid, F_OK))
-			return 0;
-		if (waitpid(ns->nbdkit, NULL, WNOHANG) == ns->nbdkit) {
-			fprintf(stderr, "dsm_bench: nbdkit did not start (is it installed?)\n");
-			ns->nbdkit = 0;
-			return -1;
-		}
-		usleep(100000);
-	}
-	fprintf(stderr, "dsm_bench: nbdkit did not start in 60 s\n");
-	return -1;
-}
-
-static int node_start(const struct setup *su, struct node_state *ns)
-{
-	char config[128], node[16], store[128];
-	char *argv[] = { "dsmpager", config, node, store, "--wait=300", ns->sock, NULL };
-	uint64_t size;
-	FILE *f;
-	int fd, i;
-
-	memset(ns, 0, sizeof(*ns));
-	snprintf(ns->dir, sizeof(ns->dir), "/tmp/dsm-bench-%d", getpid());
-	if (mkdir(ns->dir, 0700)) {
-		perror("dsm_bench: mkdir");
-		return -1;
-	}
-	snprintf(ns->nbd_sock, sizeof(ns->nbd_sock), "%s/nbd.sock", ns->dir);
-	snprintf(ns->nbd_pid, sizeof(ns->nbd_pid), "%s/nbd.pid", ns->dir);
-	snprintf(ns->conf, sizeof(ns->conf), "%s/dsm.conf", ns->dir);
-	snprintf(ns->sock, sizeof(ns->sock), "%s/dsm.sock", ns->dir);
 	/* The two grids, then the ping-pong page, rounded up to a MiB. */
-	ns->size = ((2 * DIM * stride + page) + (1 << 20) - 1) & ~(size_t)((1 << 20) - 1);
-	f = fopen(ns->conf, "w");
+	size_t size = ((2 * DIM * stride + page) + (1 << 20) - 1) & ~(size_t)((1 << 20) - 1);
+	char tag[32];
+	FILE *f;
+	int i, err;
+
+	snprintf(tag, sizeof(tag), "bench-%d", getpid());
+	dsm_node_init(n, tag);
+	snprintf(conf, sizeof(conf), "/tmp/dsm-%s.conf", tag);
+	f = fopen(conf, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "size %zu\n", ns->size);
+	fprintf(f, "size %zu\n", size);
 	for (i = 0; i < 2; i++)
 		fprintf(f, "node %d %s:%u\n", i, su->addr[i], su->dsm_port + i);
 	if (fclose(f))
 		return -1;
-	if (nbdkit_start(ns))
-		return -1;
-	snprintf(config, sizeof(config), "--config=%s", ns->conf);
-	snprintf(node, sizeof(node), "--node=%u", su->node);
-	snprintf(store, sizeof(store), "--store=nbd+unix:///?socket=%s", ns->nbd_sock);
-	if (daemon_spawn(&ns->dp, argv) || !daemon_wait_line(&ns->dp, "serving")) {
-		fprintf(stderr, "dsm_bench: node %u: dsmpager did not start: %s\n", su->node,
-			ns->dp.all);
+	if (dsm_nbdkit(n)) {
+		fprintf(stderr, "dsm_bench: nbdkit did not start in 60 s (is it installed?)\n");
 		return -1;
 	}
-	fd = daemon_object(ns->sock, &size);
-	if (fd < 0 || size != ns->size) {
-		fprintf(stderr, "dsm_bench: node %u: dsmpager's object: %s\n", su->node,
-			fd < 0 ? strerror(-fd) : "wrong size");
-		return -1;
-	}
-	ns->map = mmap(NULL, ns->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (ns->map == MAP_FAILED) {
-		ns->map = NULL;
-		perror("dsm_bench: mmap");
+	err = dsm_spawn(n, conf, su->node, 300);
+	err = err ?: dsm_map(n, size);
+	if (err) {
+		fprintf(stderr, "dsm_bench: node %u: dsmpager: %s\n%s", su->node, strerror(-err),
+			n->dp.all);
 		return -1;
 	}
 	return 0;
 }
 
-static void node_stop(struct node_state *ns)
+static void node_stop(struct dsm_node *n)
 {
-	if (ns->map)
-		munmap(ns->map, ns->size);
-	if (ns->dp.pid > 0)
-		daemon_stop(&ns->dp, SIGTERM);
-	if (ns->nbdkit > 0) {
-		kill(ns->nbdkit, SIGTERM);
-		waitpid(ns->nbdkit, NULL, 0);
-	}
-	unlink(ns->nbd_sock);
-	unlink(ns->nbd_pid);
-	unlink(ns->conf);
-	unlink(ns->sock);
-	rmdir(ns->dir);
+	dsm_stop(n);
+	unlink(conf);
 }
 
 /* --- jacobi ---------------------------------------------------------------- */
@@ -502,7 +441,7 @@ static int session(const struct setup *su, uint64_t want, struct figures *fig)
 {
 	double runs_med[NR_LAT][RUNS], runs_p90[NR_LAT][RUNS], runs_jac[NR_JAC][RUNS];
 	double *rt = calloc(rounds, sizeof(*rt));
-	struct node_state ns;
+	struct dsm_node ns = { 0 };
 	uint64_t hash;
 	int k, i, err = -1;
 

@@ -567,12 +567,14 @@ static bool serve_client(struct pager_conn *conn, int sock, bool *created)
 /* --- set-up ------------------------------------------------------------------ */
 
 /*
- * Listen on @path.  A socket file left by a daemon that is gone is
- * replaced; one that a live daemon answers on is not.
+ * Listen on @path, a socket of mode 0600.  A socket file left by a daemon
+ * that is gone is replaced; one that a live daemon answers on is not, nor
+ * is a file that is not a socket (whose connect() is refused as well).
  */
 static int listen_on(const char *path)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
 	mode_t mask;
 	int sock, err;
 
@@ -587,9 +589,11 @@ static int listen_on(const char *path)
 		return -1;
 	}
 	/* Only the daemon's user may ask, until an administrator says otherwise. */
-	mask = umask(077);
+	mask = umask(0177);
 	err = bind(sock, (struct sockaddr *)&addr, sizeof(addr));
-	if (err && errno == EADDRINUSE) {
+	if (err && errno == EADDRINUSE && (lstat(path, &st) || !S_ISSOCK(st.st_mode))) {
+		errno = EEXIST;
+	} else if (err && errno == EADDRINUSE) {
 		int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof(addr)) &&
@@ -602,8 +606,9 @@ static int listen_on(const char *path)
 	}
 	umask(mask);
 	if (err || listen(sock, 16)) {
-		say("%s: %s", path, errno == EADDRINUSE ?
-		    "in use: another daemon is listening there" : strerror(errno));
+		say("%s: %s", path,
+		    errno == EADDRINUSE ? "in use: another daemon is listening there" :
+		    errno == EEXIST ? "exists and is not a socket" : strerror(errno));
 		close(sock);
 		return -1;
 	}

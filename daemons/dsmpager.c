@@ -1373,7 +1373,7 @@ int main(int argc, char **argv)
 	}
 	d->sock_path = argv[optind];
 	if (parse_config(&dp, config))
-		return 2;
+		return 1;
 	if (daemon_parse_uint(node, 0, dp.nnodes - 1, &val)) {
 		daemon_err(d, "--node wants a node of %s, 0 to %u, not '%s'", config,
 			   dp.nnodes - 1, node);

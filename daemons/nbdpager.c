@@ -180,8 +180,12 @@ static struct nbd_handle *nbd_open(struct nbdpager *np, bool quiet)
 		daemon_err(&np->d, "%s", nbd_get_error());
 		return NULL;
 	}
-	/* Asked for before connecting: which pages are holes. */
+	/*
+	 * Asked for before connecting: which pages are holes.  The URI is the
+	 * administrator's, so its tls-psk-file may name a file to read.
+	 */
 	if (nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) == -1 ||
+	    nbd_set_uri_allow_local_file(h, true) == -1 ||
 	    nbd_connect_uri(h, np->uri) == -1)
 		goto fail;
 	size = nbd_get_size(h);

@@ -13,7 +13,10 @@
 
 #include "internal.h"
 
-/* Runs of at most this many pages go inline; longer ones by address. */
+/*
+ * Runs of at most this many pages of libpager's own buffers go inline;
+ * longer ones, and any of a caller's, by address.
+ */
 #define PAGER_INLINE_PAGES	1
 
 /* Workers call it at once: whoever caches the value stores the same one. */
@@ -496,19 +499,21 @@ static void supply_reply(struct nlattr **tb, void *arg)
 /*
  * DATA_SUPPLY of @len bytes at @offset of object @id, answering request
  * @req_id, or a prefetch if it is 0; NULL with *@err set if it cannot be
- * built.  Short runs travel inline; longer ones are copied by the kernel
- * straight from @data (one copy), when the message is sent.
+ * built.  Short runs of libpager's @own buffers travel inline; the rest is
+ * copied by the kernel straight from @data (one copy) when the message is
+ * sent, so that a caller's buffer it cannot read is EFAULT, not a crash here.
  */
 static struct nl_msg *supply_msg(struct pager_conn *conn, uint32_t id,
 				 uint32_t req_id, uint64_t offset, size_t len,
-				 const void *data, unsigned int flags, int *errp)
+				 const void *data, bool own, unsigned int flags,
+				 int *errp)
 {
 	struct nl_msg *msg;
 	bool inline_data;
 	size_t off;
 	int err;
 
-	inline_data = len <= PAGER_INLINE_PAGES * (size_t)page_size();
+	inline_data = own && len <= PAGER_INLINE_PAGES * (size_t)page_size();
 	msg = id_msg(conn, id, EXTPAGER_CMD_DATA_SUPPLY,
 		     inline_data ? len / page_size() * NLA_HDRLEN + len : 0);
 	*errp = -ENOMEM;
@@ -542,13 +547,14 @@ static struct nl_msg *supply_msg(struct pager_conn *conn, uint32_t id,
 
 /* Send supply_msg(): unacknowledged for a request, as other answers. */
 static int supply(struct pager *pager, uint32_t req_id, uint64_t offset,
-		  size_t len, const void *data, unsigned int flags)
+		  size_t len, const void *data, bool own, unsigned int flags)
 {
 	struct supply_reply r = { 0 };
 	struct nl_msg *msg;
 	int err;
 
-	msg = supply_msg(pager->conn, pager->id, req_id, offset, len, data, flags, &err);
+	msg = supply_msg(pager->conn, pager->id, req_id, offset, len, data, own, flags,
+			 &err);
 	if (!msg)
 		return err;
 	if (req_id)
@@ -563,7 +569,7 @@ PAGER_API int pager_offer(struct pager *pager, uint64_t offset, size_t len,
 	/* supply() sends whole pages of @data: never read past its end. */
 	if (!len || len % page_size() || offset % page_size())
 		return -EINVAL;
-	return supply(pager, 0, offset, len, data, flags);
+	return supply(pager, 0, offset, len, data, false, flags);
 }
 
 /*
@@ -702,7 +708,7 @@ static void answer_run(struct pager *pager, uint32_t req_id, uint64_t offset,
 		       size_t len, int ret, const void *buf, unsigned int flags)
 {
 	if (ret == 0) {
-		ret = supply(pager, req_id, offset, len, buf, flags);
+		ret = supply(pager, req_id, offset, len, buf, true, flags);
 		/* Not sent: the faults must not wait for the timeout. */
 		if (ret < 0)
 			answer(pager, EXTPAGER_CMD_DATA_ERROR, req_id, offset, len, -ret);
@@ -1138,7 +1144,7 @@ PAGER_API int pager_answer(struct pager_request *req, int ret, const void *buf,
 			break;
 		}
 		msg = supply_msg(conn, req->object_id, req->request_id, req->offset,
-				 req->len, buf, flags, &err);
+				 req->len, buf, false, flags, &err);
 		if (msg)
 			err = answer_late(req, msg);
 		/* Not supplied, but still waited for: fail it now, not at the timeout. */

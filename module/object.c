@@ -313,7 +313,9 @@ static void extpager_bind(struct extpager_object *obj,
  * DEFAULT_PAGER_SET: the socket that sent @info becomes the default pager,
  * unless one is already: another (EBUSY) or this one (EALREADY, as
  * libpager's pager_register_default() says, for a manager that asks twice
- * has lost track of what it is).
+ * has lost track of what it is).  Its manager record is made here, while
+ * it is current, so that the anonymous objects it is given name it in
+ * manager-pid and manager-comm, not the process that created them.
  */
 int extpager_default_pager_set(const struct genl_info *info)
 {
@@ -321,18 +323,20 @@ int extpager_default_pager_set(const struct genl_info *info)
 	int err = 0;
 
 	mutex_lock(&extpager_managers_lock);
-	if (!extpager_default_net) {
-		extpager_default_net = net;
-		extpager_default_portid = info->snd_portid;
-		pr_info("port %u is the default pager\n", info->snd_portid);
-	} else if (extpager_default_portid != info->snd_portid ||
-		   !net_eq(extpager_default_net, net)) {
+	if (extpager_default_net && (extpager_default_portid != info->snd_portid ||
+				     !net_eq(extpager_default_net, net))) {
 		NL_SET_ERR_MSG_FMT(info->extack, "port %u is the default pager already",
 				   extpager_default_portid);
 		err = -EBUSY;
-	} else {
+	} else if (extpager_default_net) {
 		NL_SET_ERR_MSG(info->extack, "this socket is the default pager already");
 		err = -EALREADY;
+	} else if (!extpager_manager(net, info->snd_portid)) {
+		err = -ENOMEM;
+	} else {
+		extpager_default_net = net;
+		extpager_default_portid = info->snd_portid;
+		pr_info("port %u is the default pager\n", info->snd_portid);
 	}
 	mutex_unlock(&extpager_managers_lock);
 	return err;

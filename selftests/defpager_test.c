@@ -328,13 +328,14 @@ TEST_F_TIMEOUT(defpager, object_four_times_the_memory_limit_round_trips, 300)
 /*
  * Run as root, the daemon is the system's default pager: an anonymous
  * object a client creates through the kernel (not on the daemon's socket)
- * is assigned to it, and four times the client's memory limit of it
- * round-trips through the swap file.
+ * is assigned to it, names it as its manager, and four times the client's
+ * memory limit of it round-trips through the swap file.
  */
 TEST_F_TIMEOUT(defpager, the_system_default_pager_serves_anonymous_objects, 300)
 {
 	const size_t limit = 4 << 20, size = 16 << 20;
 	struct pager_conn *conn;
+	struct object_info oi;
 	struct dstats st;
 	int fd, status;
 	uint32_t id;
@@ -348,6 +349,9 @@ TEST_F_TIMEOUT(defpager, the_system_default_pager_serves_anonymous_objects, 300)
 	fd = pager_create_anonymous(conn, size, &id);
 	pager_conn_close(conn);
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", strerror(-fd), pager_conn_error());
+	ASSERT_EQ(0, object_info_id(id, &oi));
+	EXPECT_EQ(self->d.pid, oi.manager_pid);
+	EXPECT_STREQ("defpager", oi.manager_comm);
 
 	status = memcg_round_trip(self->cg, fd, size, 4);
 	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child killed by signal %d", WTERMSIG(status));
@@ -507,15 +511,22 @@ TEST_F(defpager, full_swap_refuses_with_enospc_until_slots_are_freed)
 	EXPECT_CLEAN_STOP(&self->d);
 }
 
-/* Sizes it cannot serve and malformed requests get an errno, no object. */
+/*
+ * Only the daemon's user may ask (its socket is mode 0600); sizes it
+ * cannot serve and malformed requests get an errno, no object.
+ */
 TEST_F(defpager, bad_requests_get_an_errno)
 {
 	struct defpager_request req;
 	uint32_t short_req = 4096;
 	struct dstats st;
+	struct stat sb;
 	int sock, fd;
 
 	ASSERT_TRUE(dp_start(&self->d, "1M"));
+	ASSERT_EQ(0, stat(self->d.sock, &sb));
+	EXPECT_TRUE(S_ISSOCK(sb.st_mode));
+	EXPECT_EQ(0600, sb.st_mode & 07777);
 	sock = daemon_connect(&self->d);
 	ASSERT_LE(0, sock);
 	req.size = 0;
@@ -538,7 +549,7 @@ TEST_F(defpager, bad_requests_get_an_errno)
 }
 
 /* Run the daemon to its end: its exit status, its output in @out. */
-static int daemon_run(char *const *argv, char *out, size_t len)
+static int dp_run(char *const *argv, char *out, size_t len)
 {
 	size_t got = 0, n;
 	int status = -1;
@@ -555,25 +566,40 @@ static int daemon_run(char *const *argv, char *out, size_t len)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* --help succeeds; a bad command line or swap file says what is wrong. */
+/*
+ * --help succeeds; a bad command line, swap file or socket path says what
+ * is wrong.
+ */
 TEST(command_line)
 {
+	const char *not_socket = "/tmp/defpager-test-not-a-socket";
 	char out[4096];
+	int fd;
 
-	EXPECT_EQ(0, daemon_run((char *[]){ "--help", NULL }, out, sizeof(out)));
+	EXPECT_EQ(0, dp_run((char *[]){ "--help", NULL }, out, sizeof(out)));
 	/* Its name, not the path it was run as. */
 	EXPECT_NE(NULL, strstr(out, "usage: defpager --swap")) TH_LOG("%s", out);
-	EXPECT_EQ(0, daemon_run((char *[]){ "--version", NULL }, out, sizeof(out)));
+	EXPECT_EQ(0, dp_run((char *[]){ "--version", NULL }, out, sizeof(out)));
 	EXPECT_STREQ("defpager " EXTPAGER_VERSION "\n", out);
-	EXPECT_EQ(2, daemon_run((char *[]){ "--swap", "/tmp/x", NULL }, out, sizeof(out)));
+	EXPECT_EQ(2, dp_run((char *[]){ "--swap", "/tmp/x", NULL }, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "are required")) TH_LOG("%s", out);
-	EXPECT_EQ(2, daemon_run((char *[]){ "-s", "/tmp/x", "-S", "12Q", "-l", "/tmp/y", NULL },
+	EXPECT_EQ(2, dp_run((char *[]){ "-s", "/tmp/x", "-S", "12Q", "-l", "/tmp/y", NULL },
 				out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "'12Q' is not a size")) TH_LOG("%s", out);
-	EXPECT_EQ(1, daemon_run((char *[]){ "-s", "/nonexistent/swap", "-S", "1M", "-l",
+	EXPECT_EQ(1, dp_run((char *[]){ "-s", "/nonexistent/swap", "-S", "1M", "-l",
 					    "/tmp/y", NULL }, out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "/nonexistent/swap: No such file or directory"))
 		TH_LOG("%s", out);
+	/* A file that is not a socket is not taken for one left behind. */
+	fd = open(not_socket, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(1, dp_run((char *[]){ "-s", "/tmp/defpager-test-cl.swap", "-S", "1M",
+					 "-l", (char *)not_socket, NULL }, out, sizeof(out)));
+	EXPECT_NE(NULL, strstr(out, "exists and is not a socket")) TH_LOG("%s", out);
+	EXPECT_EQ(0, access(not_socket, F_OK));
+	unlink(not_socket);
+	unlink("/tmp/defpager-test-cl.swap");
 }
 
 TEST_HARNESS_MAIN

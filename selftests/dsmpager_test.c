@@ -184,4 +184,55 @@ TEST_F_TIMEOUT(dsm, killed_node_loses_nothing_acknowledged, 600)
 	munmap((void *)acked, sizeof(*acked));
 }
 
+/*
+ * --help and --version answer; a FILE that cannot be read or breaks the
+ * rules is an error (1) naming the file and line, a bad command line a
+ * usage error (2).  None of these needs the module or a peer.
+ */
+TEST(help_and_errors)
+{
+	const char *conf = "/tmp/dsm-cl.conf", *bad = "/tmp/dsm-cl-bad.conf";
+	char *store = "--store=nbd+unix:///?socket=/tmp/dsm-cl.nbd";
+	char *help[] = { "dsmpager", "--help", NULL };
+	char *version[] = { "dsmpager", "--version", NULL };
+	char *missing[] = { "dsmpager", "--config=/nonexistent.conf", "--node=0", store,
+			    "/tmp/dsm-cl.sock", NULL };
+	char *bad_line[] = { "dsmpager", "--config=/tmp/dsm-cl-bad.conf", "--node=0",
+			     store, "/tmp/dsm-cl.sock", NULL };
+	char *bad_node[] = { "dsmpager", "--config=/tmp/dsm-cl.conf", "--node=2", store,
+			     "/tmp/dsm-cl.sock", NULL };
+	char *cluster[] = { "dsmpager", "--cluster=4", "--config=/tmp/dsm-cl.conf",
+			    "--node=0", store, "/tmp/dsm-cl.sock", NULL };
+	char *no_store[] = { "dsmpager", "--config=/tmp/dsm-cl.conf", "--node=0",
+			     "/tmp/dsm-cl.sock", NULL };
+	struct daemon_proc dp;
+	FILE *f;
+
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fputs("size 1M\nnode 0 127.0.0.1:7070\nnode 1 127.0.0.1:7071\n", f);
+	fclose(f);
+	f = fopen(bad, "w");
+	ASSERT_NE(NULL, f);
+	fputs("size 1M\nnode 0 127.0.0.1:7070\nnod 1 127.0.0.1:7071\n", f);
+	fclose(f);
+
+	EXPECT_EQ(0, daemon_run(&dp, help));
+	EXPECT_NE(NULL, strstr(dp.all, "usage: dsmpager")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(0, daemon_run(&dp, version));
+	EXPECT_NE(NULL, strstr(dp.all, "dsmpager " EXTPAGER_VERSION)) TH_LOG("%s", dp.all);
+	EXPECT_EQ(1, daemon_run(&dp, missing));
+	EXPECT_NE(NULL, strstr(dp.all, "/nonexistent.conf: No such file")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(1, daemon_run(&dp, bad_line));
+	EXPECT_NE(NULL, strstr(dp.all, "/tmp/dsm-cl-bad.conf:3:")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(2, daemon_run(&dp, bad_node));
+	EXPECT_NE(NULL, strstr(dp.all, "--node wants")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(2, daemon_run(&dp, cluster));
+	EXPECT_NE(NULL, strstr(dp.all, "usage: dsmpager")) TH_LOG("%s", dp.all);
+	EXPECT_EQ(2, daemon_run(&dp, no_store));
+	EXPECT_NE(NULL, strstr(dp.all, "are required")) TH_LOG("%s", dp.all);
+	unlink(conf);
+	unlink(bad);
+}
+
 TEST_HARNESS_MAIN

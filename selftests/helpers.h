@@ -259,8 +259,8 @@ static void got_object_info(struct nlattr **tb, void *arg)
 		oi->channel_requests = pager__uint(st[EXTPAGER_A_STATS_CHANNEL_REQUESTS]);
 }
 
-/* OBJECT_GET of @pager's object, asked over a connection of its own. */
-static inline int object_info(struct pager *pager, struct object_info *oi)
+/* OBJECT_GET of object @id, asked over a connection of its own. */
+static inline int object_info_id(uint32_t id, struct object_info *oi)
 {
 	struct pager_conn *conn;
 	struct nl_msg *msg;
@@ -272,7 +272,7 @@ static inline int object_info(struct pager *pager, struct object_info *oi)
 	if (err)
 		return err;
 	msg = pager__msg(conn, EXTPAGER_CMD_OBJECT_GET, 0);
-	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, pager_id(pager))) {
+	if (!msg || nla_put_u32(msg, EXTPAGER_A_OBJECT_ID, id)) {
 		nlmsg_free(msg);
 		err = -ENOMEM;
 	} else {
@@ -280,6 +280,11 @@ static inline int object_info(struct pager *pager, struct object_info *oi)
 	}
 	pager_conn_close(conn);
 	return err;
+}
+
+static inline int object_info(struct pager *pager, struct object_info *oi)
+{
+	return object_info_id(pager_id(pager), oi);
 }
 
 /* Whether the running kernel has function @name (as /proc/kallsyms lists it). */
@@ -517,6 +522,17 @@ static inline int daemon_wait(struct daemon_proc *dp)
 		status = -1;
 	dp->pid = 0;
 	return status;
+}
+
+/* Run it to its end: its exit status (-1 if it did not exit), its output in dp->all. */
+static inline int daemon_run(struct daemon_proc *dp, char *const argv[])
+{
+	int status;
+
+	if (daemon_spawn(dp, argv))
+		return -1;
+	status = daemon_wait(dp);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* Stop it with @sig (SIGTERM: cleanly; SIGKILL) and reap it. */

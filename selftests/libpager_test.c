@@ -391,8 +391,8 @@ TEST(no_write_callback_makes_the_object_read_only)
 }
 
 /*
- * An object the kernel destroyed without libpager: the counters can still
- * be read, offers are refused, and pager_destroy() frees the pager.
+ * An object the kernel destroyed without libpager: its counters and offers
+ * are refused, and pager_destroy() frees the pager.
  */
 TEST(a_destroyed_object)
 {
@@ -1755,6 +1755,33 @@ TEST_F(later, a_deferred_read_is_supplied_zeroed_or_failed)
 	EXPECT_EQ(1, a.sigbus);
 	EXPECT_EQ(-EINVAL, pager_answer(NULL, 0, NULL, 0));
 	EXPECT_EQ(NULL, pager_defer());		/* outside a callback */
+}
+
+/*
+ * A caller's buffer that cannot be read: pager_answer() says EFAULT and
+ * fails the request at once (an error, not a timeout: its fault gets
+ * SIGBUS now), and pager_offer() from it says EFAULT; libpager itself
+ * never reads it.
+ */
+TEST_F(later, an_unreadable_buffer_is_efault)
+{
+	char *bad = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct pager_stats st;
+	struct later_req r;
+	struct access a;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, access_start(&a, self->map + 3 * PAGE, false));
+	r = TAKE('r', 3);
+	EXPECT_EQ(-EFAULT, pager_answer(r.req, 0, bad, 0));
+	pthread_join(a.thread, NULL);
+	EXPECT_EQ(1, a.sigbus);
+	EXPECT_EQ(-EFAULT, pager_offer(self->pager, 4 * PAGE, PAGE, bad, 0));
+	ASSERT_EQ(0, pager_stats(self->pager, &st));
+	EXPECT_EQ(1, st.errors);
+	EXPECT_EQ(0, st.timeouts);
+	EXPECT_EQ(0, st.supplies);
+	munmap(bad, PAGE);
 }
 
 /*

@@ -443,6 +443,14 @@ static int answer_unavailable_id(struct pager_conn *conn, const struct event *ev
 }
 
 /*
+ * For tests that outlive the harness's default 30 s under KASAN and a
+ * loaded TCG host: Python, or several timeouts of the module's in a row.
+ */
+FIXTURE(slow) {};
+FIXTURE_SETUP(slow) {}
+FIXTURE_TEARDOWN(slow) {}
+
+/*
  * Fill @conn's receive queue: it gets the smallest receive buffer, and
  * pages @first and @first + 1, offered and written, go back in one
  * DATA_RETURN that nobody reads, which alone fills it.  Any call on @conn
@@ -484,7 +492,7 @@ static void *wait_fault_flag(void *arg)
  * request goes out once the manager reads again; a manager that never
  * reads again fails the fault when request_timeout_ms passes, not before.
  */
-TEST(a_full_manager_socket_delays_requests_and_init)
+TEST_F_TIMEOUT(slow, a_full_manager_socket_delays_requests_and_init, 300)
 {
 	long saved = param_get("request_timeout_ms");
 	struct pager *pager, *other;
@@ -920,11 +928,6 @@ TEST_F_TIMEOUT(pending_pair, fail_together_in_either_order, 120)
 	/* The written page is still there: in the cache or the default pager. */
 	EXPECT_EQ(1, self->p[0]);
 }
-
-/* Python under KASAN and TCG outlives the harness's default 30 s. */
-FIXTURE(slow) {};
-FIXTURE_SETUP(slow) {}
-FIXTURE_TEARDOWN(slow) {}
 
 /* The kernel's YNL CLI, driven by our spec, lists objects and counters. */
 TEST_F_TIMEOUT(slow, ynl_cli_lists_objects, 300)

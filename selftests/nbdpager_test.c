@@ -25,6 +25,7 @@ struct nbdkit {
 	char sock[64], img[64], rerr[64], werr[64], pidfile[64];
 	const char *delay;	/* delay-read= */
 	const char *threads;	/* its --threads: requests it runs at once */
+	const char *tls_psk;	/* if set, TLS is required with these keys */
 };
 
 /*
@@ -33,24 +34,39 @@ struct nbdkit {
  */
 static int nbdkit_start(struct nbdkit *k)
 {
-	char rfile[96], wfile[96], img[96];
+	char rfile[96], wfile[96], img[96], psk[96];
 	int i;
 
 	snprintf(img, sizeof(img), "file=%s", k->img);
 	snprintf(rfile, sizeof(rfile), "error-pread-file=%s", k->rerr);
 	snprintf(wfile, sizeof(wfile), "error-pwrite-file=%s", k->werr);
+	snprintf(psk, sizeof(psk), "--tls-psk=%s", k->tls_psk);
 	unlink(k->sock);
 	unlink(k->pidfile);
 	k->pid = fork();
 	if (k->pid < 0)
 		return -errno;
 	if (!k->pid) {
-		execlp("nbdkit", "nbdkit", "-f", "-U", k->sock, "-P", k->pidfile,
-		       "-t", k->threads ? k->threads : "16", "--filter=error", "--filter=delay",
-		       "file", img,
-		       "error-pread-rate=100%", rfile, "error-pwrite-rate=100%", wfile,
-		       k->delay ? k->delay : "delay-read=2ms", "delay-write=2ms",
-		       (char *)NULL);
+		char *argv[24] = { "nbdkit", "-f", "-U", k->sock, "-P", k->pidfile,
+				   "-t", (char *)(k->threads ?: "16") };
+		int n = 8;
+
+		/* nbdkit's options come before the plugin's. */
+		if (k->tls_psk) {
+			argv[n++] = "--tls=require";
+			argv[n++] = psk;
+		}
+		argv[n++] = "--filter=error";
+		argv[n++] = "--filter=delay";
+		argv[n++] = "file";
+		argv[n++] = img;
+		argv[n++] = "error-pread-rate=100%";
+		argv[n++] = rfile;
+		argv[n++] = "error-pwrite-rate=100%";
+		argv[n++] = wfile;
+		argv[n++] = (char *)(k->delay ?: "delay-read=2ms");
+		argv[n++] = "delay-write=2ms";
+		execvp("nbdkit", argv);
 		_exit(127);
 	}
 	for (i = 0; i < 600; i++) {	/* 60 s: a slow guest */
@@ -473,14 +489,62 @@ TEST_F_TIMEOUT(nbd, all_faults_in_flight_with_one_serving_thread, 300)
 	unlink(slow.pidfile);
 }
 
-static int run(char *const argv[], struct daemon_proc *dp)
+/*
+ * A TLS export whose URI names a pre-shared key file, which libnbd reads
+ * only when its caller allows local files: served, and written back.
+ */
+TEST_F(nbd, a_tls_export_with_a_key_file_is_served)
 {
-	int status;
+	struct nbdkit tls = self->k;	/* another server of the same file */
+	char psk[64], uri[256], sock[64];
+	unsigned char key[32];
+	struct daemon_proc dp;
+	uint64_t size;
+	size_t i;
+	FILE *f;
+	char *p;
+	int fd;
 
-	if (daemon_spawn(dp, argv))
-		return -1;
-	status = daemon_wait(dp);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	snprintf(tls.sock, sizeof(tls.sock), "/tmp/nbdkit-tls-%d.sock", getpid());
+	snprintf(tls.pidfile, sizeof(tls.pidfile), "/tmp/nbdkit-tls-%d.pid", getpid());
+	snprintf(psk, sizeof(psk), "/tmp/nbdkit-tls-%d.psk", getpid());
+	snprintf(sock, sizeof(sock), "/tmp/nbdpager-tls-%d.sock", getpid());
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(sizeof(key), read(fd, key, sizeof(key)));
+	close(fd);
+	f = fopen(psk, "w");
+	ASSERT_NE(NULL, f);
+	fputs("alice:", f);
+	for (i = 0; i < sizeof(key); i++)
+		fprintf(f, "%02x", key[i]);
+	fputs("\n", f);
+	fclose(f);
+	tls.tls_psk = psk;
+	ASSERT_EQ(0, nbdkit_start(&tls)) TH_LOG("nbdkit with TLS did not start");
+	snprintf(uri, sizeof(uri), "nbds+unix://alice@/?socket=%s&tls-psk-file=%s",
+		 tls.sock, psk);
+
+	ASSERT_EQ(0, nbdpager_start(&dp, uri, sock, "--retry-ms=15000"))
+		TH_LOG("nbdpager said: %s", dp.all);
+	fd = daemon_object(sock, &size);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(SIZE, size);
+	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_TRUE(check_pattern(p, 11, 0, PAGE));
+	fill_pattern(p + PAGE, 12, PAGE, PAGE);
+	fill_pattern(self->model + PAGE, 12, PAGE, PAGE);
+	EXPECT_EQ(0, msync(p, SIZE, MS_SYNC));
+	EXPECT_TRUE(export_equals(self->k.sock, self->model, SIZE));
+	munmap(p, SIZE);
+	close(fd);
+	EXPECT_EQ(0, daemon_stop(&dp, SIGTERM)) TH_LOG("%s", dp.all);
+	nbdkit_kill(&tls);
+	unlink(tls.sock);
+	unlink(tls.pidfile);
+	unlink(psk);
+	unlink(sock);
 }
 
 TEST_F(nbd, help_and_errors)
@@ -495,17 +559,17 @@ TEST_F(nbd, help_and_errors)
 	char *in_use[] = { "nbdpager", self->uri, self->sock, NULL };
 	struct daemon_proc dp;
 
-	EXPECT_EQ(0, run(help, &dp));
+	EXPECT_EQ(0, daemon_run(&dp, help));
 	EXPECT_NE(NULL, strstr(dp.all, "usage: nbdpager"));
-	EXPECT_EQ(0, run(version, &dp));
+	EXPECT_EQ(0, daemon_run(&dp, version));
 	EXPECT_NE(NULL, strstr(dp.all, "nbdpager " EXTPAGER_VERSION));
-	EXPECT_EQ(1, run(no_server, &dp));
+	EXPECT_EQ(1, daemon_run(&dp, no_server));
 	EXPECT_NE(NULL, strstr(dp.all, "/nonexistent.sock")) TH_LOG("%s", dp.all);
-	EXPECT_EQ(2, run(bad_cluster, &dp));
+	EXPECT_EQ(2, daemon_run(&dp, bad_cluster));
 	EXPECT_NE(NULL, strstr(dp.all, "--cluster wants")) TH_LOG("%s", dp.all);
-	EXPECT_EQ(2, run(threads, &dp));
+	EXPECT_EQ(2, daemon_run(&dp, threads));
 	EXPECT_NE(NULL, strstr(dp.all, "usage: nbdpager")) TH_LOG("%s", dp.all);
-	EXPECT_EQ(1, run(in_use, &dp));
+	EXPECT_EQ(1, daemon_run(&dp, in_use));
 	EXPECT_NE(NULL, strstr(dp.all, "is in use")) TH_LOG("%s", dp.all);
 }
 

@@ -96,13 +96,6 @@ static void prep_poll(struct pager_channel *ch)
 	sqe->user_data = POLL_DATA;
 }
 
-static int watch(int epoll_fd, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
 /*
  * Open a data channel on @conn, its ring also polling @poll_fd and, if not
  * -1, @wake_fd, an eventfd it resets.  -errno if the kernel or the
@@ -132,9 +125,9 @@ int pager__channel_open(struct pager_conn *conn, int poll_fd, int wake_fd,
 	ch->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (ch->epoll_fd < 0)
 		return -errno;
-	err = watch(ch->epoll_fd, poll_fd);
+	err = pager__watch(ch->epoll_fd, poll_fd);
 	if (!err && wake_fd >= 0)
-		err = watch(ch->epoll_fd, wake_fd);
+		err = pager__watch(ch->epoll_fd, wake_fd);
 	if (err)
 		goto close_epoll;
 	err = -ENOMEM;

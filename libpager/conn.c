@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -92,6 +93,14 @@ static int resolve_family(struct pager_conn *conn)
 	return err;
 }
 
+/* Add @fd to @epoll_fd, for reading. */
+int pager__watch(int epoll_fd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
 PAGER_API int pager_conn_open(struct pager_conn **connp)
 {
 	struct pager_conn *conn;
@@ -102,6 +111,7 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 	if (!conn)
 		return -ENOMEM;
 	pthread_mutex_init(&conn->lock, NULL);
+	pthread_mutex_init(&conn->dispatch_lock, NULL);
 	pthread_cond_init(&conn->cond, NULL);
 	conn->queue_tail = &conn->queue;
 	conn->sk = nl_socket_alloc();
@@ -142,6 +152,19 @@ PAGER_API int pager_conn_open(struct pager_conn **connp)
 		err = -errno;
 		goto free_sock;
 	}
+	/*
+	 * What an event loop polls: events wait in the socket, or in the
+	 * queue when another thread's call received them with its answer.
+	 */
+	conn->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	err = conn->poll_fd < 0 ? -errno : pager__watch(conn->poll_fd, fd);
+	err = err ?: pager__watch(conn->poll_fd, conn->wake_fd);
+	if (err) {
+		if (conn->poll_fd >= 0)
+			close(conn->poll_fd);
+		close(conn->wake_fd);
+		goto free_sock;
+	}
 	*connp = conn;
 	return 0;
 
@@ -171,16 +194,23 @@ PAGER_API void pager_conn_close(struct pager_conn *conn)
 	}
 	nl_socket_free(conn->sk);
 	close(conn->wake_fd);
+	close(conn->poll_fd);
 	free(conn->recv_buf);
 	while (conn->nr_spare)
 		free(conn->spare_bufs[--conn->nr_spare]);
 	free(conn->buf);
 	pthread_mutex_destroy(&conn->lock);
+	pthread_mutex_destroy(&conn->dispatch_lock);
 	pthread_cond_destroy(&conn->cond);
 	free(conn);
 }
 
 PAGER_API int pager_conn_fd(const struct pager_conn *conn)
+{
+	return conn->poll_fd;
+}
+
+int pager__socket_fd(struct pager_conn *conn)
 {
 	return nl_socket_get_fd(conn->sk);
 }

@@ -42,6 +42,8 @@ struct pager_conn {
 	struct pager_event *queue, **queue_tail;
 	struct pager *pagers;
 	int wake_fd;			/* an eventfd: events were queued */
+	int poll_fd;			/* epoll of the socket and wake_fd */
+	pthread_mutex_t dispatch_lock;	/* events handled in place, in turn */
 	void *recv_buf;			/* datagrams, under lock */
 	void *spare_bufs[PAGER_LOOKAHEAD];	/* receive buffers to come, under lock */
 	unsigned int nr_spare;
@@ -76,6 +78,8 @@ struct pager {
 	uint32_t id;
 	int fd;
 	unsigned int refs;		/* under conn->lock */
+	/* Which of pager_destroy() and TERMINATE came first, under conn->lock. */
+	bool destroying, terminating;
 	pthread_cond_t released;	/* a reference went */
 };
 
@@ -111,6 +115,7 @@ void pager__channel_close(struct pager_channel *ch);
 int pager__channel_run(struct pager_conn *conn, struct pager_channel *ch);
 
 /* conn.c, besides testing.h's */
+int pager__watch(int epoll_fd, int fd);
 int pager__call_locked(struct pager_conn *conn, struct nl_msg *msg,
 		       pager_reply_fn reply, void *arg);
 int pager__send_locked(struct pager_conn *conn, struct nl_msg *msg);
@@ -132,6 +137,6 @@ void pager__channel_fail(struct pager_conn *conn,
 			 const struct extpager_channel_desc *d, int err);
 
 /* serve.c */
-int pager__recv_here(struct pager_conn *conn, int block);
+int pager__recv_here_until(struct pager_conn *conn, const int *done);
 
 #endif /* LIBPAGER_INTERNAL_H */

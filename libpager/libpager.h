@@ -12,8 +12,10 @@
  * threads, each function's comment says how; only one thread at a time may
  * run pager_serve() or pager_dispatch() on a connection.  Callbacks run in
  * that thread, or concurrently in pager_serve()'s workers: see there.  A
- * callback may call any function but pager_serve(), pager_dispatch() and
- * pager_conn_close(), its own pager's pager_destroy() included.
+ * callback may call any function but pager_serve(), pager_dispatch(),
+ * pager_conn_close() and the lock requests (pager_lock_request(),
+ * pager_sync(), pager_flush(), pager_return(): -EDEADLK), its own pager's
+ * pager_destroy() included.
  *
  * Growing structs: struct pager_ops, pager_attr and pager_stats gain
  * fields at their end in later releases, never change or lose one.  The
@@ -161,8 +163,9 @@ int pager_conn_open(struct pager_conn **connp);
 void pager_conn_close(struct pager_conn *conn);
 
 /*
- * The connection's socket, to poll for readability before pager_dispatch().
- * Thread-safe.
+ * A descriptor to poll for readability before pager_dispatch(): readable
+ * when events wait, in the connection's socket or received by another
+ * thread's call along with its answer.  Thread-safe.
  */
 int pager_conn_fd(const struct pager_conn *conn);
 
@@ -281,7 +284,9 @@ int pager_set_attr_sized(struct pager *pager, const struct pager_attr *attr,
  * Destroy the object (later faults get SIGBUS) and free @pager; an object
  * the kernel already destroyed or forgot is no error.  When it returns, no
  * callback of @pager runs any more (but the caller's own, if called from
- * one) nor will run: terminate is not called.  Thread-safe.
+ * one) nor will run: terminate is not called, unless the object's
+ * TERMINATE was being handled already, when it returns -ENOENT after
+ * terminate returned.  Thread-safe.
  */
 int pager_destroy(struct pager *pager);
 
@@ -320,9 +325,12 @@ enum pager_return {
  * (to the write callback), then apply @flags.  A flush never discards
  * modified data: pages that are not returned stay.  Waits until the kernel
  * is done and every store it caused has been answered, dispatching the
- * connection's events itself if no other thread is serving it.  Returns
- * 0, or -errno if a return failed (refused, or left with the kernel's
- * default pager).  Thread-safe; not from a callback.
+ * connection's events itself if no thread runs pager_serve() on it (a
+ * pager_dispatch() in another thread waits for it meanwhile: events are
+ * handled by one thread at a time).  Returns 0, or -errno if a return
+ * failed (refused, or left with the kernel's default pager).
+ * Thread-safe; from a callback it returns -EDEADLK, as its completion
+ * would wait for that callback.
  */
 int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t len,
 		       enum pager_return should_return, unsigned int flags);

@@ -464,6 +464,7 @@ PAGER_API int pager_destroy(struct pager *pager)
 {
 	struct nl_msg *msg = object_msg(pager, EXTPAGER_CMD_OBJECT_DESTROY, 0);
 	struct pager_conn *conn = pager->conn;
+	bool terminated;
 	int err;
 
 	if (!msg)
@@ -474,6 +475,8 @@ PAGER_API int pager_destroy(struct pager *pager)
 		return err;
 	pthread_mutex_lock(&conn->lock);
 	pager->refs++;
+	pager->destroying = true;
+	terminated = pager->terminating;
 	pthread_mutex_unlock(&conn->lock);
 	unlink_pager(pager);
 	pthread_mutex_lock(&conn->lock);
@@ -481,7 +484,7 @@ PAGER_API int pager_destroy(struct pager *pager)
 		pthread_cond_wait(&pager->released, &conn->lock);
 	pthread_mutex_unlock(&conn->lock);
 	put_pager(pager);
-	return 0;
+	return terminated ? -ENOENT : 0;
 }
 
 struct supply_reply {
@@ -973,6 +976,9 @@ PAGER_API int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t 
 	if (should_return > PAGER_RETURN_ALL ||
 	    (flags & ~(PAGER_LOCK_FLUSH | PAGER_LOCK_WRITE_PROTECT)))
 		return -EINVAL;
+	/* Its LOCK_COMPLETED would queue behind the callback that waits for it. */
+	if (handling)
+		return -EDEADLK;
 	if (!len) {
 		struct pager_stats st;
 
@@ -1008,15 +1014,10 @@ PAGER_API int pager_lock_request(struct pager *pager, uint64_t offset, uint64_t 
 
 	pthread_mutex_lock(&conn->lock);
 	while (!err && !w.done) {
-		if (conn->receivers) {
+		if (conn->receivers)
 			pthread_cond_wait(&conn->cond, &conn->lock);
-			continue;
-		}
-		/* Nobody serves the connection: the returns are ours to store. */
-		pthread_mutex_unlock(&conn->lock);
-		err = pager__recv_here(conn, 1);
-		err = err < 0 ? err : 0;
-		pthread_mutex_lock(&conn->lock);
+		else	/* nobody serves the connection: the returns are ours to store */
+			err = pager__recv_here_until(conn, &w.done);
 	}
 	for (pp = &conn->lock_waits; *pp; pp = &(*pp)->next) {
 		if (*pp == &w) {
@@ -1085,8 +1086,11 @@ void pager__handle(struct pager_conn *conn, struct nlmsghdr *nlh, void *buf)
 					  pager__uint(tb[EXTPAGER_A_OBJECT_LENGTH]));
 		break;
 	case EXTPAGER_CMD_TERMINATE:
+		pthread_mutex_lock(&conn->lock);
+		pager->terminating = !pager->destroying;
+		pthread_mutex_unlock(&conn->lock);
 		unlink_pager(pager);
-		if (pager->ops.terminate)
+		if (pager->terminating && pager->ops.terminate)
 			pager->ops.terminate(pager);
 		break;
 	}

@@ -94,15 +94,40 @@ static void handle_here(struct pager_event *ev, void *arg)
 	pager__free_event(conn, ev);
 }
 
-/* Receive and handle in the calling thread. */
-int pager__recv_here(struct pager_conn *conn, int block)
+/*
+ * Receive and handle in the calling thread until *@done (set under
+ * conn->lock, by the LOCK_COMPLETED a pager_lock_request() waits for),
+ * another thread serves @conn, or an error.  Events are handled in place
+ * by one thread at a time, in their order: a pager_dispatch() in another
+ * thread waits meanwhile.  Called and returns with conn->lock held.
+ */
+int pager__recv_here_until(struct pager_conn *conn, const int *done)
 {
-	return pager__recv(conn, block, handle_here, conn);
+	int err = 0;
+
+	pthread_mutex_unlock(&conn->lock);
+	pthread_mutex_lock(&conn->dispatch_lock);
+	pthread_mutex_lock(&conn->lock);
+	while (err >= 0 && !*done && !conn->receivers) {
+		pthread_mutex_unlock(&conn->lock);
+		err = pager__recv(conn, 1, handle_here, conn);
+		pthread_mutex_lock(&conn->lock);
+	}
+	pthread_mutex_unlock(&conn->dispatch_lock);
+	return err < 0 ? err : 0;
 }
 
 PAGER_API int pager_dispatch(struct pager_conn *conn)
 {
-	return pager__recv_here(conn, 0);
+	uint64_t count;
+	int ret;
+
+	pthread_mutex_lock(&conn->dispatch_lock);
+	/* First: what another thread's call queues from now on wakes the poller. */
+	(void)!read(conn->wake_fd, &count, sizeof(count));
+	ret = pager__recv(conn, 0, handle_here, conn);
+	pthread_mutex_unlock(&conn->dispatch_lock);
+	return ret;
 }
 
 /*
@@ -116,7 +141,7 @@ static int serve_here(struct pager_conn *conn)
 	bool channel, polled = true;
 	int err;
 
-	err = pager__channel_open(conn, pager_conn_fd(conn), conn->wake_fd, &ch);
+	err = pager__channel_open(conn, nl_socket_get_fd(conn->sk), conn->wake_fd, &ch);
 	if (err && pager__channel_forced())
 		return err;
 	channel = !err;

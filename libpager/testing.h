@@ -45,6 +45,12 @@ int pager__send(struct pager_conn *conn, struct nl_msg *msg);
  */
 int pager__stats(struct pager_conn *conn, uint32_t id, struct pager_stats *stats);
 
+/*
+ * The connection's netlink socket itself, for a test that shrinks or
+ * breaks it (pager_conn_fd() is the epoll descriptor an event loop polls).
+ */
+int pager__socket_fd(struct pager_conn *conn);
+
 /* The value of an attribute of kind uint (4 or 8 bytes). */
 uint64_t pager__uint(const struct nlattr *attr);
 

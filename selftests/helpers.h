@@ -166,6 +166,7 @@ struct behaviour {
 	long error_page;		/* failed once, then served */
 	bool readonly;			/* supply read-only */
 	bool deny_unlock;
+	atomic_int held;		/* while set, read callbacks wait */
 	atomic_int reads;		/* read callbacks */
 	atomic_int unlocks;		/* unlock callbacks */
 	atomic_int terminated;
@@ -186,6 +187,8 @@ static int pattern_read(struct pager *pager, uint64_t offset, size_t len, void *
 	long first = offset / PAGE, last = (offset + len) / PAGE - 1;
 
 	atomic_fetch_add(&b->reads, 1);
+	while (atomic_load(&b->held))
+		usleep(1000);
 	if (b->delay_ms && last >= b->delay_from)
 		usleep(b->delay_ms * 1000);
 	if (b->error_page >= first && b->error_page <= last &&

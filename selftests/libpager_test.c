@@ -164,7 +164,7 @@ static int dispatch_until(struct pager_conn *conn, int done)
 TEST(conn_open_close_and_accessors)
 {
 	struct pager_conn *a, *b;
-	int proto = 0, domain = 0, fd;
+	int proto = 0, domain = 0, fd, poll_fd;
 	socklen_t len = sizeof(int);
 
 	ASSERT_EQ(0, pager_conn_open(&a));
@@ -174,16 +174,21 @@ TEST(conn_open_close_and_accessors)
 	EXPECT_EQ(pager_conn_family_id(a), pager_conn_family_id(b));
 	EXPECT_EQ((unsigned int)EXTPAGER_FAMILY_VERSION, pager_conn_family_version(a));
 
-	/* Each connection is a generic netlink socket of its own. */
-	fd = pager_conn_fd(a);
-	EXPECT_NE(fd, pager_conn_fd(b));
+	/* Each connection is a generic netlink socket of its own... */
+	fd = pager__socket_fd(a);
+	EXPECT_NE(fd, pager__socket_fd(b));
 	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len));
 	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len));
 	EXPECT_EQ(AF_NETLINK, domain);
 	EXPECT_EQ(NETLINK_GENERIC, proto);
+	/* ... polled through a close-on-exec descriptor of its own. */
+	EXPECT_NE(pager_conn_fd(a), pager_conn_fd(b));
+	EXPECT_EQ(FD_CLOEXEC, fcntl(pager_conn_fd(a), F_GETFD) & FD_CLOEXEC);
 
+	poll_fd = pager_conn_fd(a);
 	pager_conn_close(a);
 	EXPECT_EQ(-1, fcntl(fd, F_GETFD));	/* the socket is closed */
+	EXPECT_EQ(-1, fcntl(poll_fd, F_GETFD));
 	pager_conn_close(b);
 	pager_conn_close(NULL);
 	/* -ENOENT without the module: module_test unloads it. */
@@ -220,6 +225,168 @@ TEST(conn_error_is_the_kernels_word_per_thread)
 	/* A call that succeeds clears it. */
 	ASSERT_EQ(0, pager_create(conn, PAGE, &pattern_ops, NULL, &b, &pager));
 	EXPECT_STREQ("", pager_conn_error());
+	pager_conn_close(conn);
+}
+
+/* Whether the eventfd @efd is written within @ms. */
+static bool efd_within(int efd, int ms)
+{
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1;
+}
+
+/* Poll pager_conn_fd() for up to @ms, then pager_dispatch(): what it handled. */
+static int poll_dispatch(struct pager_conn *conn, int ms)
+{
+	struct pollfd pfd = { .fd = pager_conn_fd(conn), .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return 0;
+	return pager_dispatch(conn);
+}
+
+/*
+ * An event loop polls pager_conn_fd(): a request that another call
+ * received along with its own answer (here pager_stats(), between two
+ * polls) makes it readable all the same, and pager_dispatch() serves it,
+ * rather than the fault waiting for some later datagram or its timeout.
+ */
+TEST(dispatch_is_woken_by_what_other_calls_received)
+{
+	struct client c = { .pages = 1 };
+	struct pager_conn *conn;
+	struct pager_stats st;
+	struct pager *pager;
+	struct behaviour b;
+	pthread_t t;
+	int i;
+
+	catch_sigbus();
+	behaviour_init(&b, SEED);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	c.done = eventfd(0, EFD_CLOEXEC);
+	c.map = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, c.map);
+	/* INIT, sent as the object was mapped: the loop answers it. */
+	ASSERT_EQ(1, poll_dispatch(conn, 10000));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, client_touch, &c));
+	for (i = 0; i < 1000 && !pager_stats(pager, &st) && !st.requests; i++)
+		usleep(10 * 1000);
+	ASSERT_EQ(1, st.requests);
+	/* Sent before this call's answer: it is queued, not in the socket. */
+	usleep(100 * 1000);
+	ASSERT_EQ(0, pager_stats(pager, &st));
+	EXPECT_EQ(1, poll_dispatch(conn, 10000));
+	EXPECT_TRUE(efd_within(c.done, 10000));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, c.bad);
+	EXPECT_EQ(1, atomic_load(&b.reads));
+	pager_conn_close(conn);
+}
+
+/* A write callback that takes a while, and notes whether two ever overlap. */
+static atomic_int writing, overlapped;
+
+static int slow_write(struct pager *pager, uint64_t offset, size_t len,
+		      const void *data, unsigned int flags)
+{
+	if (atomic_fetch_add(&writing, 1))
+		atomic_store(&overlapped, 1);
+	usleep(20 * 1000);
+	atomic_fetch_sub(&writing, 1);
+	return 0;
+}
+
+static const struct pager_ops slow_write_ops = {
+	.read	= pattern_read,
+	.write	= slow_write,
+};
+
+/* A read callback that asks for a lock request first, as it may not. */
+static atomic_int sync_in_read_ret = 1;
+
+static int sync_in_read(struct pager *pager, uint64_t offset, size_t len, void *buf,
+			enum pager_access access, unsigned int *flags)
+{
+	atomic_store(&sync_in_read_ret, pager_sync(pager, 0, 0));
+	return pattern_read(pager, offset, len, buf, access, flags);
+}
+
+static const struct pager_ops sync_in_read_ops = {
+	.read	= sync_in_read,
+};
+
+struct syncing {
+	struct pager *pager;
+	int err;
+	int done;		/* eventfd */
+};
+
+static void *sync_main(void *arg)
+{
+	struct syncing *s = arg;
+
+	s->err = pager_sync(s->pager, 0, 0);
+	post_efd(s->done);
+	return NULL;
+}
+
+/*
+ * A lock request from another thread while a pager_dispatch() loop runs:
+ * one of them handles the returns it brings, never both at once (their
+ * callbacks would share a buffer and overtake each other); and from a
+ * callback, whose thread its LOCK_COMPLETED would wait for, it is
+ * refused with -EDEADLK rather than hang.
+ */
+TEST(dispatch_and_lock_requests_take_turns)
+{
+	struct client c = { .pages = 1 };
+	struct syncing s = { 0 };
+	struct pager_conn *conn;
+	struct pager *pager, *other;
+	struct behaviour b;
+	pthread_t t;
+	char *p, *data;
+	int i;
+
+	behaviour_init(&b, SEED);
+	data = malloc(PAGES * PAGE);
+	ASSERT_NE(NULL, data);
+	fill_pattern(data, SEED, 0, PAGES * PAGE);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &slow_write_ops, NULL, &b, &pager));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(1, poll_dispatch(conn, 10000));	/* INIT */
+	ASSERT_EQ(PAGES, pager_offer(pager, 0, PAGES * PAGE, data, 0));
+	for (i = 0; i < PAGES; i += 2)		/* a return each */
+		p[i * PAGE] = 1;
+
+	s.pager = pager;
+	s.done = eventfd(0, EFD_CLOEXEC);
+	ASSERT_EQ(0, pthread_create(&t, NULL, sync_main, &s));
+	while (!efd_within(s.done, 0))
+		ASSERT_LE(0, poll_dispatch(conn, 50));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, s.err);
+	EXPECT_EQ(0, atomic_load(&overlapped));
+
+	/* From a read callback: refused, and the read still answered. */
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &sync_in_read_ops, NULL, &b, &other));
+	c.done = eventfd(0, EFD_CLOEXEC);
+	c.map = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, pager_fd(other), 0);
+	ASSERT_NE(MAP_FAILED, c.map);
+	ASSERT_EQ(0, pthread_create(&t, NULL, client_touch, &c));
+	while (!efd_within(c.done, 0))
+		ASSERT_LE(0, poll_dispatch(conn, 50));
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, c.bad);
+	EXPECT_EQ(-EDEADLK, atomic_load(&sync_in_read_ret));
+	munmap(p, PAGES * PAGE);
+	free(data);
 	pager_conn_close(conn);
 }
 
@@ -705,7 +872,7 @@ TEST(serve_fails_when_the_socket_is_gone)
 		ASSERT_EQ(0, pager_conn_open(&conn));
 		ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
 		/* The socket closes: the object is orphaned. */
-		ASSERT_LE(0, dup3(null, pager_conn_fd(conn), O_CLOEXEC));
+		ASSERT_LE(0, dup3(null, pager__socket_fd(conn), O_CLOEXEC));
 		ret = pager_serve(conn, nthreads[i]);
 		/* Over the channel, opening it fails first, with its own errno. */
 		EXPECT_EQ(forced_channel() ? ret : -ENOTSOCK, ret);
@@ -870,6 +1037,48 @@ TEST_F(served, serve_returns_after_the_last_terminate)
 	EXPECT_EQ(self->tasks, settled_tasks(self->tasks));
 	close(e[0].terminated);
 	close(e[1].terminated);
+}
+
+/* A terminate that takes a while: started and finished said by eventfds. */
+struct slow_end {
+	struct behaviour b;
+	int started, finished;
+};
+
+static void slow_terminate(struct pager *pager)
+{
+	struct slow_end *e = pager_priv(pager);
+
+	post_efd(e->started);
+	usleep(300 * 1000);
+	post_efd(e->finished);
+}
+
+static const struct pager_ops slow_end_ops = {
+	.read		= pattern_read,
+	.terminate	= slow_terminate,
+};
+
+/*
+ * pager_destroy() while terminate runs: it waits for terminate to return
+ * and says -ENOENT, so that the caller knows terminate ran and does not
+ * free priv a second time.
+ */
+TEST_F(served, destroy_during_terminate_says_it_ran)
+{
+	struct slow_end e;
+	struct pager *pager;
+
+	behaviour_init(&e.b, 33);
+	e.started = eventfd(0, EFD_CLOEXEC);
+	e.finished = eventfd(0, EFD_CLOEXEC);
+	ASSERT_EQ(0, pager_create(self->conn, PAGES * PAGE, &slow_end_ops, NULL, &e, &pager));
+	close(pager_fd(pager));
+	ASSERT_TRUE(efd_within(e.started, 10000));
+	EXPECT_EQ(-ENOENT, pager_destroy(pager));
+	EXPECT_TRUE(efd_within(e.finished, 0));
+	close(e.started);
+	close(e.finished);
 }
 
 /* --- workers: parallel, ordered ---------------------------------------- */
@@ -1665,14 +1874,6 @@ static int sync_start(struct syncer *s, struct pager *pager)
 {
 	s->pager = pager;
 	return syncer_start(s, NULL);
-}
-
-/* Whether the eventfd @efd is written within @ms. */
-static bool efd_within(int efd, int ms)
-{
-	struct pollfd pfd = { .fd = efd, .events = POLLIN };
-
-	return poll(&pfd, 1, ms) == 1;
 }
 
 FIXTURE(later) {

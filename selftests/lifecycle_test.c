@@ -463,7 +463,7 @@ static void fill_queue(struct __test_metadata *_metadata, struct pager_conn *con
 	int zero = 0;
 
 	ASSERT_EQ(4096, PAGE);
-	ASSERT_EQ(0, setsockopt(pager_conn_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
+	ASSERT_EQ(0, setsockopt(pager__socket_fd(conn), SOL_SOCKET, SO_RCVBUF, &zero,
 				sizeof(zero)));
 	pager_offer(pager, first * PAGE, 2 * PAGE, data, 0);
 	p[first * PAGE] = 1;
@@ -814,7 +814,7 @@ static double pending_request(struct __test_metadata *_metadata,
 	ASSERT_LE(0, self->faulter);
 	if (!self->faulter) {
 		/* Only the manager's own socket: its close releases it. */
-		close(pager_conn_fd(self->conn));
+		close(pager__socket_fd(self->conn));
 		_exit(touch(self->p + 5 * PAGE, false, NULL) ? 1 : 0);
 	}
 	ASSERT_EQ(0, wait_event_cmd(self->conn, EXTPAGER_CMD_DATA_REQUEST, 5000, &ev));

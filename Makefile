@@ -175,13 +175,13 @@ build/stress/%: stress/%.c build/libpager.a
 
 fuzzers: $(FUZZERS)
 
-build/fuzz/%: fuzz/%.c build/libpager.a
+build/fuzz/%: fuzz/%.c $(wildcard fuzz/*.h) build/libpager.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< build/libpager.a $(LIBPAGER_LIBS) -lpthread
 
 faults: $(FAULTS)
 
-build/faults/%: faults/%.c
+build/faults/%: faults/%.c $(wildcard fuzz/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(EP_CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 

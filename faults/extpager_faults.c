@@ -24,9 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
-#include <linux/extpager.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -42,14 +39,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../fuzz/raw_netlink.h"
+
 #define PG		4096UL
 #define OBJ_PAGES	64
 #define MAX_N		2000	/* more failure points than any operation has */
 #define MAX_ERRNO	134
 #define WAIT_MS		60000	/* what a loaded TCG guest may take, and more */
 
-static int family, violations;
-static uint32_t seq;
+static int violations;
 
 static void violation(const char *fmt, ...)
 {
@@ -141,41 +139,11 @@ static struct obj *obj_find(uint32_t id)
 
 /* --- netlink ------------------------------------------------------------------ */
 
-struct msg {
-	char b[3 * PG];
-	size_t len;
-};
-
-static void msg_init(struct msg *m, uint8_t cmd, uint16_t flags)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)m->b;
-	struct genlmsghdr *g = (struct genlmsghdr *)(nlh + 1);
-
-	memset(m->b, 0, NLMSG_HDRLEN + GENL_HDRLEN);
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++seq;
-	g->cmd = cmd;
-	g->version = EXTPAGER_FAMILY_VERSION;
-	m->len = NLMSG_HDRLEN + GENL_HDRLEN;
-	nlh->nlmsg_len = m->len;
-}
-
-static void put(struct msg *m, uint16_t type, const void *data, size_t len)
-{
-	struct nlattr *a = (struct nlattr *)(m->b + m->len);
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + len;
-	memcpy(a + 1, data, len);
-	memset((char *)(a + 1) + len, 0, NLA_ALIGN(len) - len);
-	m->len += NLA_HDRLEN + NLA_ALIGN(len);
-	((struct nlmsghdr *)m->b)->nlmsg_len = m->len;
-}
-
-static void put_u8(struct msg *m, uint16_t t, uint8_t v) { put(m, t, &v, 1); }
-static void put_u32(struct msg *m, uint16_t t, uint32_t v) { put(m, t, &v, 4); }
-static void put_u64(struct msg *m, uint16_t t, uint64_t v) { put(m, t, &v, 8); }
+/*
+ * A message's buffer, on the builder's stack: event() builds answers while
+ * an attempt's message waits for its acknowledgement.
+ */
+#define MSG_ON_STACK	{ .b = (char [3 * PG]){ 0 }, .size = 3 * PG }
 
 static int nl_open(void)
 {
@@ -191,44 +159,6 @@ static int nl_open(void)
 	return fd;
 }
 
-static int nl_send(int fd, struct msg *m)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	return sendto(fd, m->b, m->len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-}
-
-static void parse(struct nlmsghdr *nlh, struct nlattr **tb)
-{
-	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
-	struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-
-	memset(tb, 0, sizeof(*tb) * (EXTPAGER_A_OBJECT_MAX + 1));
-	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= len) {
-		int t = a->nla_type & NLA_TYPE_MASK;
-
-		if (t <= EXTPAGER_A_OBJECT_MAX && !tb[t])
-			tb[t] = a;
-		len -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-}
-
-static uint64_t get_uint(const struct nlattr *a)
-{
-	uint64_t v = 0;
-
-	if (!a)
-		return 0;
-	if (a->nla_len - NLA_HDRLEN == 4)
-		v = *(const uint32_t *)(a + 1);
-	else if (a->nla_len - NLA_HDRLEN == 8)
-		memcpy(&v, a + 1, 8);
-	else if (a->nla_len - NLA_HDRLEN == 1)
-		v = *(const uint8_t *)(a + 1);
-	return v;
-}
-
 static int nl_fd;		/* the manager's socket */
 static uint8_t answer_cmd[4096];	/* by sequence number */
 
@@ -238,7 +168,7 @@ static void answer(struct msg *m)
 	int err;
 
 	answer_cmd[seq % 4096] = ((struct genlmsghdr *)(m->b + NLMSG_HDRLEN))->cmd;
-	err = nl_send(nl_fd, m);
+	err = nl_send(nl_fd, m->b, m->len);
 
 	if (err)
 		violation("an answer (command %u) not sent: %s",
@@ -247,7 +177,7 @@ static void answer(struct msg *m)
 
 static void supply(struct obj *o, uint32_t req, uint64_t off, uint64_t len, uint16_t flags)
 {
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 
 	msg_init(&m, EXTPAGER_CMD_DATA_SUPPLY, flags);
 	put_u32(&m, EXTPAGER_A_OBJECT_ID, o->id);
@@ -269,10 +199,10 @@ static void event(struct nlmsghdr *nlh)
 	struct genlmsghdr *g = NLMSG_DATA(nlh);
 	uint32_t id, req;
 	uint64_t off, len;
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	struct obj *o;
 
-	parse(nlh, tb);
+	parse_attrs(nlh, tb, EXTPAGER_A_OBJECT_MAX);
 	id = get_uint(tb[EXTPAGER_A_OBJECT_ID]);
 	req = get_uint(tb[EXTPAGER_A_OBJECT_REQUEST_ID]);
 	off = get_uint(tb[EXTPAGER_A_OBJECT_OFFSET]);
@@ -403,7 +333,7 @@ static bool nl_recv(int fd, int ms, uint32_t want, int *err, int *fdp, uint32_t 
 			} else if (nlh->nlmsg_type == family && nlh->nlmsg_seq) {
 				struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1];
 
-				parse(nlh, tb);
+				parse_attrs(nlh, tb, EXTPAGER_A_OBJECT_MAX);
 				if (tb[EXTPAGER_A_OBJECT_FD] && fdp && nlh->nlmsg_seq == want)
 					*fdp = get_uint(tb[EXTPAGER_A_OBJECT_FD]);
 				else if (tb[EXTPAGER_A_OBJECT_FD])
@@ -441,7 +371,7 @@ static int call(int fd, struct msg *m, unsigned int nth, bool *hit, int *fdp, ui
 		*fdp = -1;
 	if (nth)
 		nth_set(nth);
-	err = nl_send(fd, m);
+	err = nl_send(fd, m->b, m->len);
 	if (hit)
 		*hit = nth ? nth_hit() : false;
 	if (err)
@@ -666,7 +596,7 @@ static bool obj_map(struct obj *o)
 static struct obj *obj_new(uint8_t cmd)
 {
 	struct obj *o = obj_slot();
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err;
 
 	msg_init(&m, cmd, 0);
@@ -697,7 +627,7 @@ static void obj_close(struct obj *o, const char *what)
 
 static int obj_get(struct obj *o, unsigned int nth, bool *hit)
 {
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 
 	msg_init(&m, EXTPAGER_CMD_OBJECT_GET, 0);
 	put_u32(&m, EXTPAGER_A_OBJECT_ID, o->id);
@@ -804,7 +734,7 @@ static struct obj *main_obj;
 static int attempt_create(uint8_t cmd, unsigned int nth, bool *hit)
 {
 	struct obj *o = obj_slot();
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err;
 
 	msg_init(&m, cmd, 0);
@@ -846,7 +776,7 @@ static int attempt_object_create_anon(unsigned int nth, bool *hit)
 
 static int attempt_ready(unsigned int nth, bool *hit)
 {
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err;
 
 	msg_init(&m, EXTPAGER_CMD_READY, 0);
@@ -871,7 +801,7 @@ static int attempt_lock_request(unsigned int nth, bool *hit)
 {
 	struct obj *o = main_obj;
 	unsigned int pg = nth % OBJ_PAGES;
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err;
 
 	client_write(o, pg, 0x10c0000 + nth, cur->name);
@@ -897,7 +827,7 @@ static int attempt_lock_request(unsigned int nth, bool *hit)
 /* A page flushed, so that the next touch asks the manager. */
 static void flush_page(struct obj *o, unsigned int pg)
 {
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err;
 
 	o->lock_done = false;
@@ -930,7 +860,7 @@ static int attempt_answer(enum answer_kind kind, unsigned int nth, bool *hit)
 	struct job j = { .kind = J_READ, .o = o, .off = pg * PG };
 	uint64_t want;
 	int err, err2 = 0;
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 
 	flush_page(o, pg);
 	o->manual = true;
@@ -1006,7 +936,7 @@ static int attempt_unlock_reply(unsigned int nth, bool *hit)
 	struct obj *o = main_obj;
 	unsigned int pg = nth % OBJ_PAGES;
 	struct job j = { .kind = J_WRITE, .o = o, .off = pg * PG, .val = 0x0e110c + nth };
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err, err2 = 0;
 
 	/* The page in again, read-only: a prefetch after a flush. */
@@ -1052,7 +982,7 @@ static int attempt_return_ack(unsigned int nth, bool *hit)
 	struct obj *o = main_obj;
 	unsigned int pg = nth % OBJ_PAGES;
 	struct job j = { .kind = J_MSYNC, .o = o };
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err, err2 = 0;
 
 	/* Nothing else dirty: the one return below is the page written. */
@@ -1136,7 +1066,7 @@ static int attempt_teardown(unsigned int nth, bool *hit)
 {
 	struct obj *o = obj_new(EXTPAGER_CMD_OBJECT_CREATE);
 	struct job j = { .kind = J_UNMAP_CLOSE, .o = o, .nth = nth };
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err;
 
 	client_write(o, 3, 0x7ea4 + nth, cur->name);
@@ -1159,7 +1089,7 @@ static int attempt_teardown(unsigned int nth, bool *hit)
 static int attempt_object_destroy(unsigned int nth, bool *hit)
 {
 	struct obj *o = obj_new(EXTPAGER_CMD_OBJECT_CREATE);
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int err, err2;
 	struct job j = { .kind = J_READ, .o = o, .off = 2 * PG };
 
@@ -1193,7 +1123,7 @@ static int attempt_object_adopt(unsigned int nth, bool *hit)
 {
 	int other = nl_open(), fd = -1, err, err2;
 	struct obj *o = obj_slot();
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	uint32_t id = 0;
 
 	msg_init(&m, EXTPAGER_CMD_OBJECT_CREATE, 0);
@@ -1237,7 +1167,7 @@ static int attempt_object_adopt(unsigned int nth, bool *hit)
 
 static int attempt_channel_open(unsigned int nth, bool *hit)
 {
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	int fd = -1, err;
 
 	msg_init(&m, EXTPAGER_CMD_CHANNEL_OPEN, 0);
@@ -1253,7 +1183,7 @@ static int attempt_channel_open(unsigned int nth, bool *hit)
 static int attempt_default_pager_set(unsigned int nth, bool *hit)
 {
 	int s = nl_open(), err, err2;
-	struct msg m;
+	struct msg m = MSG_ON_STACK;
 	bool lost;
 
 	msg_init(&m, EXTPAGER_CMD_DEFAULT_PAGER_SET, 0);
@@ -1270,42 +1200,6 @@ static int attempt_default_pager_set(unsigned int nth, bool *hit)
 }
 
 /* --- main ---------------------------------------------------------------------- */
-
-static int resolve_family(int fd)
-{
-	struct {
-		struct nlmsghdr n;
-		struct genlmsghdr g;
-		char attrs[64];
-	} req = { 0 };
-	static char r[8192];
-	struct nlattr *a = (struct nlattr *)req.attrs;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct nlmsghdr *nlh;
-	int n;
-
-	req.n.nlmsg_type = GENL_ID_CTRL;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.g.cmd = CTRL_CMD_GETFAMILY;
-	req.g.version = 1;
-	a->nla_type = CTRL_ATTR_FAMILY_NAME;
-	a->nla_len = NLA_HDRLEN + sizeof(EXTPAGER_FAMILY_NAME);
-	strcpy((char *)(a + 1), EXTPAGER_FAMILY_NAME);
-	req.n.nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + NLA_ALIGN(a->nla_len);
-	if (sendto(fd, &req, req.n.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -1;
-	n = recv(fd, r, sizeof(r), 0);
-	nlh = (struct nlmsghdr *)r;
-	if (n < 0 || !NLMSG_OK(nlh, n) || nlh->nlmsg_type != GENL_ID_CTRL)
-		return -1;
-	n = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
-	for (a = (struct nlattr *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-	     n >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
-	     n -= NLA_ALIGN(a->nla_len), a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
-		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
-			return *(uint16_t *)(a + 1);
-	return -1;
-}
 
 static const struct {
 	const char *name;

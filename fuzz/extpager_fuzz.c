@@ -36,9 +36,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <liburing.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
-#include <linux/extpager.h>
 #include <linux/extpager_channel.h>
 #include <poll.h>
 #include <pthread.h>
@@ -56,10 +53,7 @@
 #include <unistd.h>
 
 #include "libpager.h"
-
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
+#include "raw_netlink.h"
 
 #define PG		4096UL
 #define MAX_OBJS	24
@@ -201,8 +195,8 @@ struct chan {
 static struct chan chans[MAX_CHANS];
 static struct io_uring ring;
 
-static int nl_fd, family;
-static uint32_t seq, my_portid;
+static int nl_fd;
+static uint32_t my_portid;
 static uint32_t foreign_id;	/* the child's canary: another socket's */
 static uint32_t destroyed_ids[16];
 static unsigned int n_destroyed;
@@ -214,45 +208,6 @@ static struct obj *canary;
 
 /* --- message building ----------------------------------------------------- */
 
-struct msg {
-	char *b;
-	size_t len;
-	int nest;		/* offset of the open nest, or -1 */
-};
-
-static void msg_init(struct msg *m, uint8_t cmd, uint16_t flags)
-{
-	struct nlmsghdr *nlh = (struct nlmsghdr *)m->b;
-	struct genlmsghdr *g = (struct genlmsghdr *)(nlh + 1);
-
-	memset(m->b, 0, NLMSG_HDRLEN + GENL_HDRLEN);
-	nlh->nlmsg_type = family;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++seq;
-	g->cmd = cmd;
-	g->version = EXTPAGER_FAMILY_VERSION;
-	m->len = NLMSG_HDRLEN + GENL_HDRLEN;
-	m->nest = -1;
-}
-
-static void put(struct msg *m, uint16_t type, const void *data, size_t len)
-{
-	struct nlattr *a = (struct nlattr *)(m->b + m->len);
-
-	if (m->len + NLA_HDRLEN + NLA_ALIGN(len) > MSG_MAX)
-		return;
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + len;
-	if (len)
-		memcpy(a + 1, data, len);
-	memset((char *)(a + 1) + len, 0, NLA_ALIGN(len) - len);
-	m->len += NLA_HDRLEN + NLA_ALIGN(len);
-}
-
-static void put_u8(struct msg *m, uint16_t t, uint8_t v) { put(m, t, &v, 1); }
-static void put_u32(struct msg *m, uint16_t t, uint32_t v) { put(m, t, &v, 4); }
-static void put_u64(struct msg *m, uint16_t t, uint64_t v) { put(m, t, &v, 8); }
-
 /* NLA_UINT: 4 or 8 bytes, as the kernel's nla_put_uint() chooses. */
 static void put_uint(struct msg *m, uint16_t t, uint64_t v)
 {
@@ -262,30 +217,9 @@ static void put_uint(struct msg *m, uint16_t t, uint64_t v)
 		put_u64(m, t, v);
 }
 
-static void nest_start(struct msg *m, uint16_t type)
-{
-	m->nest = m->len;
-	put(m, type | NLA_F_NESTED, NULL, 0);
-}
-
-static void nest_end(struct msg *m)
-{
-	struct nlattr *a = (struct nlattr *)(m->b + m->nest);
-
-	a->nla_len = m->len - m->nest;
-	m->nest = -1;
-}
-
 /* --- sending and receiving ------------------------------------------------ */
 
 static void handle(struct nlmsghdr *nlh, uint32_t want, int *result, bool *got);
-
-static int sendraw(const void *data, size_t len)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	return sendto(nl_fd, data, len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-}
 
 /*
  * Read what is queued on the socket (nothing blocks: the kernel handles a
@@ -323,8 +257,7 @@ static int call(struct msg *m)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)m->b;
 	int result = 1, err;
 
-	nlh->nlmsg_len = m->len;
-	err = sendraw(m->b, m->len);
+	err = nl_send(nl_fd, m->b, m->len);
 	if (err)
 		return err;
 	messages++;
@@ -345,8 +278,7 @@ static void answer(struct msg *m)
 	struct nlmsghdr *nlh = (struct nlmsghdr *)m->b;
 	uint8_t cmd = ((struct genlmsghdr *)(nlh + 1))->cmd;
 
-	nlh->nlmsg_len = m->len;
-	if (sendraw(m->b, m->len))
+	if (nl_send(nl_fd, m->b, m->len))
 		return;
 	messages++;
 	answer_cmd[nlh->nlmsg_seq % 4096] = cmd;
@@ -662,39 +594,10 @@ static void reap(void)
 
 /* --- events --------------------------------------------------------------- */
 
-static void parse(struct nlmsghdr *nlh, struct nlattr **tb, int max)
-{
-	int len = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
-	struct nlattr *a = (struct nlattr *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-
-	memset(tb, 0, sizeof(*tb) * (max + 1));
-	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= len) {
-		int t = a->nla_type & NLA_TYPE_MASK;
-
-		if (t <= max && !tb[t])
-			tb[t] = a;
-		len -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-}
-
-static uint64_t get_uint(const struct nlattr *a)
-{
-	uint64_t v = 0;
-
-	if (!a)
-		return 0;
-	if (a->nla_len - NLA_HDRLEN == 4)
-		v = *(const uint32_t *)(a + 1);
-	else if (a->nla_len - NLA_HDRLEN >= 8)
-		memcpy(&v, a + 1, 8);
-	return v;
-}
-
 static void ready(struct obj *o, uint32_t id)
 {
 	static char b[4096];
-	struct msg m = { .b = b };
+	struct msg m = { .b = b, .size = sizeof(b) };
 
 	msg_init(&m, EXTPAGER_CMD_READY, 0);
 	put_u32(&m, EXTPAGER_A_OBJECT_ID, id);
@@ -718,7 +621,7 @@ static void ready(struct obj *o, uint32_t id)
 static void serve_request(struct obj *o, uint32_t id, uint32_t req, uint64_t off, uint64_t len)
 {
 	static char b[MSG_MAX];	/* not malloc()ed: see touching */
-	struct msg m = { .b = b };
+	struct msg m = { .b = b, .size = sizeof(b) };
 	unsigned int i, choice;
 
 	if (o && o->canary) {
@@ -783,7 +686,7 @@ static void handle(struct nlmsghdr *nlh, uint32_t want, int *result, bool *got)
 	uint32_t id, req;
 	struct obj *o;
 	static char ab[4096];
-	struct msg m = { .b = ab };
+	struct msg m = { .b = ab, .size = sizeof(ab) };
 
 	if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
 		int err = nlh->nlmsg_len >= NLMSG_HDRLEN + 4 ? *(int *)NLMSG_DATA(nlh) : 0;
@@ -803,7 +706,7 @@ static void handle(struct nlmsghdr *nlh, uint32_t want, int *result, bool *got)
 	}
 	if (nlh->nlmsg_type != family || nlh->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN)
 		return;
-	parse(nlh, tb, EXTPAGER_A_OBJECT_MAX);
+	parse_attrs(nlh, tb, EXTPAGER_A_OBJECT_MAX);
 	id = tb[EXTPAGER_A_OBJECT_ID] ? *(uint32_t *)(tb[EXTPAGER_A_OBJECT_ID] + 1) : 0;
 	req = tb[EXTPAGER_A_OBJECT_REQUEST_ID] ?
 	      *(uint32_t *)(tb[EXTPAGER_A_OBJECT_REQUEST_ID] + 1) : 0;
@@ -1424,7 +1327,6 @@ static void chaos(struct msg *m)
 		g->version = rnd();
 	if (chance(5))
 		g->reserved = rnd();
-	nlh->nlmsg_len = m->len;
 	switch (rn(20)) {
 	case 0:		/* cut anywhere: the kernel drops or refuses it */
 		m->len = rn(m->len + 1);
@@ -1449,7 +1351,7 @@ static void chaos(struct msg *m)
 	}
 	if (m->len < sizeof(*nlh) || nlh->nlmsg_len != m->len) {
 		/* No answer may come: send, count, and read what came. */
-		err = sendraw(m->b, m->len);
+		err = nl_send(nl_fd, m->b, m->len);
 		messages++;
 		if (!err) {
 			int result = 1;
@@ -1623,41 +1525,6 @@ parent:
 
 /* --- main ------------------------------------------------------------------ */
 
-static int resolve_family(void)
-{
-	struct {
-		struct nlmsghdr n;
-		struct genlmsghdr g;
-		char attrs[64];
-	} req = { 0 };
-	static char r[8192];
-	struct nlattr *a = (struct nlattr *)req.attrs;
-	struct nlmsghdr *nlh;
-	int n;
-
-	req.n.nlmsg_type = GENL_ID_CTRL;
-	req.n.nlmsg_flags = NLM_F_REQUEST;
-	req.g.cmd = CTRL_CMD_GETFAMILY;
-	req.g.version = 1;
-	a->nla_type = CTRL_ATTR_FAMILY_NAME;
-	a->nla_len = NLA_HDRLEN + sizeof(EXTPAGER_FAMILY_NAME);
-	strcpy((char *)(a + 1), EXTPAGER_FAMILY_NAME);
-	req.n.nlmsg_len = NLMSG_HDRLEN + GENL_HDRLEN + NLA_ALIGN(a->nla_len);
-	if (sendraw(&req, req.n.nlmsg_len))
-		return -1;
-	n = recv(nl_fd, r, sizeof(r), 0);
-	nlh = (struct nlmsghdr *)r;
-	if (n < 0 || !NLMSG_OK(nlh, n) || nlh->nlmsg_type != GENL_ID_CTRL)
-		return -1;
-	n = nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
-	for (a = (struct nlattr *)((char *)NLMSG_DATA(nlh) + GENL_HDRLEN);
-	     n >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
-	     n -= NLA_ALIGN(a->nla_len), a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
-		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
-			return *(uint16_t *)(a + 1);
-	return -1;
-}
-
 /* The canary's counters, to tell a timeout from an error. */
 static void got_stats(struct nlmsghdr *nlh, void *arg)
 {
@@ -1670,16 +1537,14 @@ static void got_stats(struct nlmsghdr *nlh, void *arg)
 		[EXTPAGER_A_STATS_CHANNEL_REQUESTS] = "channel-requests",
 	};
 	struct nlattr *tb[EXTPAGER_A_OBJECT_MAX + 1], *a;
-	int len;
+	int rem;
 
-	parse(nlh, tb, EXTPAGER_A_OBJECT_MAX);
+	parse_attrs(nlh, tb, EXTPAGER_A_OBJECT_MAX);
 	if (!tb[EXTPAGER_A_OBJECT_STATS])
 		return;
 	printf("canary (this socket) counters:");
-	a = tb[EXTPAGER_A_OBJECT_STATS] + 1;
-	len = tb[EXTPAGER_A_OBJECT_STATS]->nla_len - NLA_HDRLEN;
-	for (; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
-	     len -= NLA_ALIGN(a->nla_len), a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
+	rem = tb[EXTPAGER_A_OBJECT_STATS]->nla_len - NLA_HDRLEN;
+	attr_for_each(a, tb[EXTPAGER_A_OBJECT_STATS] + 1, rem)
 		if (a->nla_type < sizeof(names) / sizeof(names[0]) && names[a->nla_type])
 			printf(" %s %" PRIu64, names[a->nla_type], get_uint(a));
 	printf("\n");
@@ -1694,8 +1559,7 @@ static void canary_stats(struct msg *m)
 	drain(0, NULL);
 	msg_init(m, EXTPAGER_CMD_OBJECT_GET, 0);
 	put_u32(m, EXTPAGER_A_OBJECT_ID, canary->id);
-	((struct nlmsghdr *)m->b)->nlmsg_len = m->len;
-	if (sendraw(m->b, m->len))
+	if (nl_send(nl_fd, m->b, m->len))
 		return;
 	while ((n = recv(nl_fd, r, sizeof(r), MSG_DONTWAIT)) > 0)
 		for (nlh = (struct nlmsghdr *)r; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n))
@@ -1787,7 +1651,7 @@ int main(int argc, char **argv)
 	pthread_t reader, touch;
 	bool reader_running = true, touch_running = true;
 	char *mb = malloc(MSG_MAX);
-	struct msg m = { .b = mb };
+	struct msg m = { .b = mb, .size = MSG_MAX };
 	unsigned long next_report = 0, loops = 0;
 	struct obj *co = NULL;
 	pid_t child;
@@ -1837,7 +1701,7 @@ int main(int argc, char **argv)
 		setsockopt(nl_fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	if (setsockopt(nl_fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)))
 		setsockopt(nl_fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
-	family = resolve_family();
+	family = resolve_family(nl_fd);
 	if (family < 0) {
 		fprintf(stderr, "fuzz: no extpager family: is the module loaded?\n");
 		return 2;

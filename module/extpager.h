@@ -431,6 +431,8 @@ void extpager_manager_answers(struct extpager_object *obj);
 /* notify.c */
 int extpager_notify(struct extpager_object *obj, u8 cmd,
 		    const struct extpager_request *req);
+int extpager_notify_final(struct extpager_object *obj, u8 cmd,
+			  const struct extpager_request *req);
 int extpager_notify_lock_completed(struct extpager_object *obj, u32 cookie,
 				   pgoff_t first, pgoff_t last, int error);
 int extpager_channel_send(struct extpager_object *obj,

@@ -240,7 +240,8 @@ static int extpager_copy_page(struct folio *folio, const struct nlattr *attr,
 /*
  * @folio, locked, is filled: make it uptodate with the supply's flags.  A
  * precious page is dirty at once, so that it is returned before it can be
- * dropped, and its return says it is clean.
+ * dropped, and its return says it is clean; but a read-only object's
+ * manager takes nothing back, so there it is an ordinary page.
  */
 static void extpager_supplied(struct extpager_object *obj, struct folio *folio,
 			      u32 flags)
@@ -251,7 +252,7 @@ static void extpager_supplied(struct extpager_object *obj, struct folio *folio,
 	if (READ_ONCE(obj->notify_evict) && !folio_test_private(folio))
 		folio_attach_private(folio, obj);
 	folio_mark_uptodate(folio);
-	if ((flags & EXTPAGER_SUPPLY_FLAGS_PRECIOUS) &&
+	if ((flags & EXTPAGER_SUPPLY_FLAGS_PRECIOUS) && !obj->read_only &&
 	    !xa_is_err(xa_store(&obj->clean, folio->index, xa_mk_value(1),
 				GFP_KERNEL)))
 		folio_mark_dirty(folio);

@@ -653,9 +653,13 @@ int extpager_nl_lock_request_doit(struct sk_buff *skb, struct genl_info *info)
 	struct extpager_object *obj = info->user_ptr[0];
 	struct nlattr *should_return = info->attrs[EXTPAGER_A_OBJECT_SHOULD_RETURN];
 	struct nlattr *flags = info->attrs[EXTPAGER_A_OBJECT_LOCK_FLAGS];
+	u32 what = should_return ? nla_get_u32(should_return) : EXTPAGER_SHOULD_RETURN_NONE;
 	pgoff_t first, last;
 	int err;
 
+	/* A read-only object's pages are never dirty, nor made so to go back. */
+	if (obj->read_only && what == EXTPAGER_SHOULD_RETURN_ALL)
+		what = EXTPAGER_SHOULD_RETURN_DIRTY;
 	if (GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_REQUEST_ID) ||
 	    GENL_REQ_ATTR_CHECK(info, EXTPAGER_A_OBJECT_LENGTH))
 		return -EINVAL;
@@ -666,8 +670,6 @@ int extpager_nl_lock_request_doit(struct sk_buff *skb, struct genl_info *info)
 		return err;
 	return extpager_lock_request(obj,
 				     nla_get_u32(info->attrs[EXTPAGER_A_OBJECT_REQUEST_ID]),
-				     first, last,
-				     should_return ? nla_get_u32(should_return) :
-						     EXTPAGER_SHOULD_RETURN_NONE,
-				     flags ? nla_get_u32(flags) : 0, info->extack);
+				     first, last, what, flags ? nla_get_u32(flags) : 0,
+				     info->extack);
 }

@@ -6,7 +6,9 @@
  * this file sits below all of them and calls none of them.
  */
 
+#include <linux/delay.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <net/genetlink.h>
 
 #include "extpager.h"
@@ -92,6 +94,34 @@ int extpager_notify(struct extpager_object *obj, u8 cmd,
 too_big:
 	nlmsg_free(skb);
 	return -EMSGSIZE;
+}
+
+/*
+ * A dying object's final DATA_RETURN of @req, or its TERMINATE: sent once,
+ * so not to be lost to a full receive queue.  It waits for room, as
+ * writeback waits for a busy disk, return_timeout_ms at most and killably
+ * (a wait for userspace: a stopped manager holds the last close that
+ * long); but not in the manager's own process, whose exit or munmap() may
+ * be this last close, and which may be the one thread that would read.
+ * Under obj->lock, dropped while it waits: nothing the lock guards is
+ * this object's any more but the manager, which is looked at again.
+ */
+int extpager_notify_final(struct extpager_object *obj, u8 cmd,
+			  const struct extpager_request *req)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(READ_ONCE(return_timeout_ms));
+	int err;
+
+	lockdep_assert_held(&obj->lock);
+	while ((err = extpager_notify(obj, cmd, req)) == -EAGAIN &&
+	       obj->manager->pid != task_tgid(current) &&
+	       time_before(jiffies, deadline) && !fatal_signal_pending(current)) {
+		mutex_unlock(&obj->lock);
+		/* As for requests that wait for room: the socket says nothing. */
+		msleep(EXTPAGER_RESEND_MS);
+		mutex_lock(&obj->lock);
+	}
+	return err;
 }
 
 /* LOCK_COMPLETED: lock request @cookie over pages [first, last] is done. */

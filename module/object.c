@@ -102,9 +102,10 @@ static unsigned long extpager_nr_dirty(struct extpager_object *obj)
 
 /*
  * The last file descriptor and mapping are gone.  As in Mach, the dirty
- * pages go back to the manager and then TERMINATE, without waiting for it:
- * the manager may be the very process whose exit closed the object.  The
- * returns' data is in their messages, queued ahead of TERMINATE.
+ * pages go back to the manager and then TERMINATE, without waiting for
+ * acknowledgements: the manager may be the very process whose exit closed
+ * the object.  The returns' data is in their messages, queued ahead of
+ * TERMINATE; each waits for room in a full queue (extpager_notify_final()).
  */
 static void extpager_evict_inode(struct inode *inode)
 {
@@ -149,7 +150,11 @@ static void extpager_evict_inode(struct inode *inode)
 
 	extpager_pageout_exit(obj);
 	extpager_store_exit(obj);
-	extpager_unbind(obj, EXTPAGER_CMD_TERMINATE);
+	mutex_lock(&obj->lock);
+	if (obj->manager)
+		extpager_notify_final(obj, EXTPAGER_CMD_TERMINATE, NULL);
+	mutex_unlock(&obj->lock);
+	extpager_unbind(obj, 0);
 	extpager_free_sigbus(obj);
 	extpager_free_requests(obj);
 	xa_erase(&extpager_objects, obj->id);

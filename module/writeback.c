@@ -64,8 +64,8 @@ static void extpager_return(struct extpager_object *obj,
 	if (!obj->manager)
 		goto unlock_default;
 	if (obj->dying) {
-		/* Final: the data travels in the message, nothing waits. */
-		err = extpager_notify(obj, EXTPAGER_CMD_DATA_RETURN, req);
+		/* Final: the data travels in the message, no ack is waited for. */
+		err = extpager_notify_final(obj, EXTPAGER_CMD_DATA_RETURN, req);
 		mutex_unlock(&obj->lock);
 		atomic_long_add(req->nr, err ? &obj->stats.return_failures :
 					       &obj->stats.returns);

@@ -549,6 +549,18 @@ TEST(no_write_callback_makes_the_object_read_only)
 	ASSERT_EQ(0, settled_stats(pager, &st));
 	EXPECT_EQ(0, st.returns + st.return_failures);
 
+	/*
+	 * Nor do the manager's own requests dirty a page to hand it back: a
+	 * precious supply is an ordinary page, and pager_return() returns
+	 * nothing, it drops.
+	 */
+	EXPECT_EQ(1, pager_offer(pager, 9 * PAGE, PAGE, map, PAGER_PRECIOUS));
+	EXPECT_EQ(0, pager_sync(pager, 0, 0));
+	EXPECT_EQ(0, pager_return(pager, 0, 0));
+	ASSERT_EQ(0, settled_stats(pager, &st));
+	EXPECT_EQ(0, st.returns + st.return_failures);
+	EXPECT_EQ(0, st.resident);
+
 	munmap(priv, size);
 	munmap(map, size);
 	close(fd);

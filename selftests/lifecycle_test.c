@@ -616,6 +616,69 @@ TEST(a_full_manager_socket_delays_lock_completed)
 }
 
 /*
+ * The last close of an object whose manager's receive queue is full (of a
+ * return it has not read), by a client, not the manager: its final returns
+ * and TERMINATE wait for room rather than being lost, and the manager,
+ * reading again, gets every dirty page and then TERMINATE.
+ */
+TEST_F_TIMEOUT(slow, the_last_close_waits_for_room_for_its_returns, 300)
+{
+	char *data = calloc(16, PAGE);
+	bool returned[PAGES] = { false };
+	int go[2], status, n = 0, i;
+	struct pager_conn *conn;
+	struct pager *pager;
+	struct behaviour b;
+	bool terminated = false;
+	struct event ev;
+	uint64_t pg;
+	pid_t pid;
+	char *p;
+
+	ASSERT_NE(NULL, data);
+	behaviour_init(&b, 17);
+	ASSERT_EQ(0, pager_conn_open(&conn));
+	ASSERT_EQ(0, pager_create(conn, PAGES * PAGE, &pattern_ops, NULL, &b, &pager));
+	p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, pager_fd(pager), 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ready_by_hand(_metadata, conn, pager);
+	ASSERT_EQ(16, pager_offer(pager, 4 * PAGE, 16 * PAGE, data, 0));
+	fill_queue(_metadata, conn, pager, p, 0);
+	for (i = 4; i < 20; i += 2)		/* eight returns of a page */
+		p[i * PAGE] = 1;
+
+	/* The child holds the last mapping: its exit is the last close. */
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char c;
+
+		close(go[1]);
+		_exit(read(go[0], &c, 1));	/* 0: the parent closed its end */
+	}
+	close(go[0]);
+	munmap(p, PAGES * PAGE);
+	close(pager_fd(pager));
+	close(go[1]);
+
+	while (!terminated && n++ < 40 && !next_event(conn, 10000, &ev)) {
+		if (ev.cmd == EXTPAGER_CMD_DATA_RETURN)
+			for (pg = ev.offset / PAGE; pg < (ev.offset + ev.len) / PAGE; pg++)
+				returned[pg] = true;
+		terminated = ev.cmd == EXTPAGER_CMD_TERMINATE;
+	}
+	EXPECT_TRUE(terminated);
+	for (i = 4; i < 20; i += 2)
+		EXPECT_TRUE(returned[i]) TH_LOG("page %d was not returned", i);
+	EXPECT_TRUE(returned[0] && returned[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	pager_conn_close(conn);
+	free(data);
+}
+
+/*
  * A source that keeps going away: two anonymous pages under userfaultfd,
  * and whenever one is faulted in the other is zapped.  A supply from the
  * page-straddling address between them finds, after the kernel faulted the
